@@ -1,0 +1,829 @@
+/*
+ * config.c: reads zonevisor.conf and zones_dir/<zone>.conf with libinih into
+ * a struct config, validating every value.  Each problem becomes one line
+ * "file:line: [section] key: problem" in a list the caller prints, and any
+ * problem makes the whole load fail, so a configuration is used entirely or
+ * not at all.
+ *
+ * libinih gives its handler no line numbers and cuts lines at 200 bytes, so
+ * the file is fed through our own reader, which counts lines, notes section
+ * headers and continuation lines, and refuses over-long lines instead of
+ * letting their remainder be parsed as a line of its own.  A long [gateway]
+ * command may continue on indented lines.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include <ini.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "zonevisor.h"
+
+#define CFG_SEEN_MAX	64
+
+struct cfg_parse {
+	struct config		*cfg;
+	struct zone_config	*zc;		/* NULL while reading zonevisor.conf */
+	const char		*file;
+	char			*dir;		/* for relative paths */
+	struct config_errors	*errs;
+	FILE			*f;
+	int			 line;		/* line last handed to libinih */
+	int			 continuation;	/* it began with blanks */
+	char			 section[64];
+	int			 section_line;
+	char			 bad_section[64];
+	struct {
+		char	section[64];
+		char	key[80];
+		int	line;
+	}			 seen[CFG_SEEN_MAX];
+	int			 nseen;
+	int			 first_key_error;	/* line libinih will report */
+};
+
+struct cfg_key {
+	const char	*section;
+	const char	*name;
+	int		(*set)(struct cfg_parse *, const char *, const char **);
+	int		 continues;	/* may go on over indented lines */
+};
+
+static void cfg_error(struct cfg_parse *, int, const char *, const char *,
+    const char *, ...) __attribute__((format(printf, 5, 6)));
+static char *cfg_reader(char *, int, void *);
+static int cfg_handler(void *, const char *, const char *, const char *);
+static int cfg_handle_key(struct cfg_parse *, const char *, const char *,
+    const char *);
+static int cfg_parse_file(struct cfg_parse *);
+static void cfg_normalize(char *);
+static char *cfg_path(struct cfg_parse *, const char *);
+static int set_path(struct cfg_parse *, char **, const char *, const char **);
+static int set_state_dir(struct cfg_parse *, const char *, const char **);
+static int set_runtime_dir(struct cfg_parse *, const char *, const char **);
+static int set_zones_dir(struct cfg_parse *, const char *, const char **);
+static int set_control_socket(struct cfg_parse *, const char *, const char **);
+static int set_control_group(struct cfg_parse *, const char *, const char **);
+static int set_log_level(struct cfg_parse *, const char *, const char **);
+static int set_log_target(struct cfg_parse *, const char *, const char **);
+static int set_shutdown_timeout(struct cfg_parse *, const char *, const char **);
+static int set_command(struct cfg_parse *, const char *, const char **);
+static int set_cwd(struct cfg_parse *, const char *, const char **);
+static int set_autostart(struct cfg_parse *, const char *, const char **);
+static int set_stop_signal(struct cfg_parse *, const char *, const char **);
+static int set_stop_timeout(struct cfg_parse *, const char *, const char **);
+static int set_ingress_port(struct cfg_parse *, const char *, const char **);
+static int set_env(struct cfg_parse *, const char *, const char *, const char **);
+static int set_log_max_size(struct cfg_parse *, const char *, const char **);
+static int set_log_keep(struct cfg_parse *, const char *, const char **);
+static struct zone_config *cfg_zone_load(struct config *, const char *,
+    const char *, struct config_errors *);
+static void cfg_zone_free(struct zone_config *);
+static int cfg_zone_cmp(const void *, const void *);
+static void cfg_check(struct config *, struct config_errors *);
+
+static const struct cfg_key main_keys[] = {
+	{ "supervisor", "state_dir", set_state_dir, 0 },
+	{ "supervisor", "runtime_dir", set_runtime_dir, 0 },
+	{ "supervisor", "zones_dir", set_zones_dir, 0 },
+	{ "supervisor", "control_socket", set_control_socket, 0 },
+	{ "supervisor", "control_group", set_control_group, 0 },
+	{ "supervisor", "log_level", set_log_level, 0 },
+	{ "supervisor", "log_target", set_log_target, 0 },
+	{ "supervisor", "shutdown_timeout", set_shutdown_timeout, 0 },
+	{ NULL, NULL, NULL, 0 }
+};
+
+static const struct cfg_key zone_keys[] = {
+	{ "gateway", "command", set_command, 1 },
+	{ "gateway", "cwd", set_cwd, 0 },
+	{ "gateway", "autostart", set_autostart, 0 },
+	{ "gateway", "stop_signal", set_stop_signal, 0 },
+	{ "gateway", "stop_timeout", set_stop_timeout, 0 },
+	{ "gateway", "ingress_port", set_ingress_port, 0 },
+	{ "log", "max_size", set_log_max_size, 0 },
+	{ "log", "keep", set_log_keep, 0 },
+	{ NULL, NULL, NULL, 0 }
+};
+
+/* Add one error line "file:line: [section] key: problem". */
+static void
+cfg_error(struct cfg_parse *p, int line, const char *section, const char *key,
+    const char *fmt, ...)
+{
+	struct config_errors *e = p->errs;
+	char msg[512], where[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(where, sizeof where, "%s:%d: ", p->file, line);
+	else
+		snprintf(where, sizeof where, "%s: ", p->file);
+	e->lines = xreallocarray(e->lines, e->n + 1, sizeof *e->lines);
+	if (section != NULL && key != NULL)
+		xasprintf(&e->lines[e->n++], "%s[%s] %s: %s", where, section,
+		    key, msg);
+	else if (section != NULL)
+		xasprintf(&e->lines[e->n++], "%s[%s]: %s", where, section, msg);
+	else
+		xasprintf(&e->lines[e->n++], "%s%s", where, msg);
+}
+
+/*
+ * libinih's line reader: count lines, remember section headers and whether
+ * a line is indented, and replace an over-long line by an empty one after
+ * reporting it.
+ */
+static char *
+cfg_reader(char *str, int num, void *stream)
+{
+	struct cfg_parse *p = stream;
+	const char *s;
+	size_t len;
+	int c;
+
+	if (fgets(str, num, p->f) == NULL)
+		return NULL;
+	p->line++;
+	len = strlen(str);
+	if (len > 0 && str[len - 1] != '\n' && !feof(p->f)) {
+		while ((c = fgetc(p->f)) != EOF && c != '\n')
+			;
+		cfg_error(p, p->line, NULL, NULL,
+		    "line longer than %d characters (continue a long command on "
+		    "indented lines)", num - 2);
+		snprintf(str, (size_t)num, "\n");
+		p->continuation = 0;
+		return str;
+	}
+	p->continuation = str[0] == ' ' || str[0] == '\t';
+	for (s = str; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end != NULL && (size_t)(end - s - 1) < sizeof p->section) {
+			snprintf(p->section, sizeof p->section, "%.*s",
+			    (int)(end - s - 1), s + 1);
+			p->section_line = p->line;
+		}
+	}
+	return str;
+}
+
+/* Collapse "//", "/./" and "dir/../" in an absolute path, in place. */
+static void
+cfg_normalize(char *path)
+{
+	char *in = path, *out = path;
+
+	while (*in != '\0') {
+		if (in[0] == '/' && (in[1] == '/' || in[1] == '\0') && out > path) {
+			in++;
+			continue;
+		}
+		if (in[0] == '/' && in[1] == '.' && (in[2] == '/' || in[2] == '\0')) {
+			in += 2;
+			continue;
+		}
+		if (in[0] == '/' && in[1] == '.' && in[2] == '.' &&
+		    (in[3] == '/' || in[3] == '\0')) {
+			while (out > path && *--out != '/')
+				;
+			in += 3;
+			continue;
+		}
+		*out++ = *in++;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
+/* Resolve a path against the directory of the file being read. */
+static char *
+cfg_path(struct cfg_parse *p, const char *value)
+{
+	char *out;
+
+	if (value[0] == '/')
+		out = xstrdup(value);
+	else
+		xasprintf(&out, "%s/%s", p->dir, value);
+	cfg_normalize(out);
+	return out;
+}
+
+/* Set a path-valued option, refusing empty values. */
+static int
+set_path(struct cfg_parse *p, char **dst, const char *value, const char **cause)
+{
+	if (*value == '\0') {
+		*cause = "empty path";
+		return -1;
+	}
+	free(*dst);
+	*dst = cfg_path(p, value);
+	return 0;
+}
+
+static int
+set_state_dir(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_path(p, &p->cfg->state_dir, v, cause);
+}
+
+static int
+set_runtime_dir(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_path(p, &p->cfg->runtime_dir, v, cause);
+}
+
+static int
+set_zones_dir(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_path(p, &p->cfg->zones_dir, v, cause);
+}
+
+static int
+set_control_socket(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_path(p, &p->cfg->control_socket, v, cause);
+}
+
+/* control_group: the group whose members may use the control socket. */
+static int
+set_control_group(struct cfg_parse *p, const char *v, const char **cause)
+{
+	struct group *gr;
+
+	if ((gr = getgrnam(v)) == NULL) {
+		*cause = "no such group";
+		return -1;
+	}
+	free(p->cfg->control_group);
+	p->cfg->control_group = xstrdup(v);
+	p->cfg->control_gid = gr->gr_gid;
+	return 0;
+}
+
+static int
+set_log_level(struct cfg_parse *p, const char *v, const char **cause)
+{
+	static const char *const levels[] = { "error", "warning", "info", "debug" };
+	size_t i;
+
+	for (i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+		if (strcmp(v, levels[i]) == 0) {
+			p->cfg->log_level = (int)i;
+			return 0;
+		}
+	}
+	*cause = "expected error, warning, info or debug";
+	return -1;
+}
+
+static int
+set_log_target(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (strcmp(v, "stderr") == 0)
+		p->cfg->log_to_syslog = 0;
+	else if (strcmp(v, "syslog") == 0)
+		p->cfg->log_to_syslog = 1;
+	else {
+		*cause = "expected stderr or syslog";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_shutdown_timeout(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->cfg->shutdown_timeout_ms, cause);
+}
+
+/* [gateway] command: split now so errors point at the file. */
+static int
+set_command(struct cfg_parse *p, const char *v, const char **cause)
+{
+	char **argv;
+	int argc;
+
+	if ((argv = argv_split(v, &argc, cause)) == NULL)
+		return -1;
+	argv_free(p->zc->argv);
+	free(p->zc->command);
+	p->zc->argv = argv;
+	p->zc->command = xstrdup(v);
+	return 0;
+}
+
+static int
+set_cwd(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_path(p, &p->zc->cwd, v, cause);
+}
+
+static int
+set_autostart(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_bool(v, &p->zc->autostart) != 0) {
+		*cause = "expected yes or no";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_stop_signal(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int sig;
+
+	if (parse_signal(v, &sig, cause) != 0)
+		return -1;
+	if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+	    sig == SIGTTOU || sig == SIGCONT || sig == SIGCHLD) {
+		*cause = "this signal does not end a process";
+		return -1;
+	}
+	p->zc->stop_signal = sig;
+	return 0;
+}
+
+static int
+set_stop_timeout(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->zc->stop_timeout_ms, cause);
+}
+
+static int
+set_ingress_port(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int64_t n;
+
+	if (parse_int(v, 1, 65535, &n) != 0) {
+		*cause = "expected a port number from 1 to 65535";
+		return -1;
+	}
+	p->zc->ingress_port = (int)n;
+	return 0;
+}
+
+/* [gateway] env.NAME = value: one variable of the VM's environment. */
+static int
+set_env(struct cfg_parse *p, const char *name, const char *v,
+    const char **cause)
+{
+	const char *c;
+	size_t i, nlen = strlen(name);
+
+	if (nlen == 0 || !(isalpha((unsigned char)name[0]) || name[0] == '_')) {
+		*cause = "variable names start with a letter or _";
+		return -1;
+	}
+	for (c = name; *c != '\0'; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '_') {
+			*cause = "variable names hold letters, digits and _ only";
+			return -1;
+		}
+	}
+	if (strncmp(name, "ZONEVISOR_", 10) == 0) {
+		*cause = "ZONEVISOR_* variables are set by zonevisord";
+		return -1;
+	}
+	for (i = 0; i < p->zc->nenv; i++) {
+		if (strncmp(p->zc->env[i], name, nlen) == 0 &&
+		    p->zc->env[i][nlen] == '=') {
+			*cause = "variable set twice";
+			return -1;
+		}
+	}
+	p->zc->env = xreallocarray(p->zc->env, p->zc->nenv + 2,
+	    sizeof *p->zc->env);
+	xasprintf(&p->zc->env[p->zc->nenv++], "%s=%s", name, v);
+	p->zc->env[p->zc->nenv] = NULL;
+	return 0;
+}
+
+static int
+set_log_max_size(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_size(v, &p->zc->log_max_size, cause) != 0)
+		return -1;
+	if (p->zc->log_max_size < 4096) {
+		*cause = "must be at least 4K";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_keep(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int64_t n;
+
+	if (parse_int(v, 0, 100, &n) != 0) {
+		*cause = "expected a number of files from 0 to 100";
+		return -1;
+	}
+	p->zc->log_keep = (int)n;
+	return 0;
+}
+
+/* libinih's handler; remembers the first line it refused. */
+static int
+cfg_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct cfg_parse *p = user;
+
+	if (cfg_handle_key(p, section, name, value) != 0)
+		return 1;
+	if (p->first_key_error == 0)
+		p->first_key_error = p->line;
+	return 0;
+}
+
+/* Find the key, refuse duplicates, set the value; 0 on error. */
+static int
+cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
+    const char *value)
+{
+	const struct cfg_key *keys = p->zc != NULL ? zone_keys : main_keys;
+	const struct cfg_key *k;
+	const char *cause = NULL;
+	int i, known_section = 0;
+
+	if (*section == '\0') {
+		cfg_error(p, p->line, NULL, name, "key outside of any [section]");
+		return 0;
+	}
+	for (k = keys; k->name != NULL; k++)
+		if (strcmp(k->section, section) == 0)
+			known_section = 1;
+	if (!known_section) {
+		if (strcmp(p->bad_section, section) != 0) {
+			snprintf(p->bad_section, sizeof p->bad_section, "%s",
+			    section);
+			cfg_error(p, p->section_line, section, NULL,
+			    "unknown section");
+		}
+		return 0;
+	}
+	if (p->zc != NULL && strcmp(section, "gateway") == 0 &&
+	    strncmp(name, "env.", 4) == 0) {
+		if (set_env(p, name + 4, value, &cause) != 0) {
+			cfg_error(p, p->line, section, name, "%s", cause);
+			return 0;
+		}
+		return 1;
+	}
+	for (k = keys; k->name != NULL; k++)
+		if (strcmp(k->section, section) == 0 &&
+		    strcmp(k->name, name) == 0)
+			break;
+	if (k->name == NULL) {
+		cfg_error(p, p->line, section, name, "unknown key");
+		return 0;
+	}
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].section, section) == 0 &&
+		    strcmp(p->seen[i].key, name) == 0)
+			break;
+	if (p->continuation && i < p->nseen) {
+		/* An indented line goes on with the key above it. */
+		const struct cfg_key *z;
+		char word[80];
+		char *joined;
+		int r;
+
+		if (!k->continues) {
+			cfg_error(p, p->line, section, name, "indented line "
+			    "would continue this key; remove the indentation");
+			return 0;
+		}
+		if (sscanf(value, "%79[a-z_.] =", word) == 1 &&
+		    strchr(value, '=') != NULL) {
+			for (z = keys; z->name != NULL; z++) {
+				if (strcmp(z->section, section) == 0 &&
+				    strcmp(z->name, word) == 0) {
+					cfg_error(p, p->line, section, word,
+					    "indented, so it would continue "
+					    "%s; remove the indentation", name);
+					return 0;
+				}
+			}
+		}
+		if (p->zc->command == NULL)	/* the first line had an error */
+			return 1;
+		xasprintf(&joined, "%s %s", p->zc->command, value);
+		r = k->set(p, joined, &cause);
+		free(joined);
+		if (r != 0) {
+			cfg_error(p, p->line, section, name, "%s", cause);
+			return 0;
+		}
+		return 1;
+	}
+	if (i < p->nseen) {
+		cfg_error(p, p->line, section, name,
+		    "set twice (first on line %d)", p->seen[i].line);
+		return 0;
+	}
+	if (p->nseen < CFG_SEEN_MAX) {
+		snprintf(p->seen[p->nseen].section, sizeof p->seen[0].section,
+		    "%s", section);
+		snprintf(p->seen[p->nseen].key, sizeof p->seen[0].key, "%s",
+		    name);
+		p->seen[p->nseen++].line = p->line;
+	}
+	if (k->set(p, value, &cause) != 0) {
+		cfg_error(p, p->line, section, name, "%s", cause);
+		return 0;
+	}
+	return 1;
+}
+
+/* Parse one file with libinih; -1 if it could not be opened. */
+static int
+cfg_parse_file(struct cfg_parse *p)
+{
+	char *copy;
+	int r;
+
+	if ((p->f = fopen(p->file, "re")) == NULL) {
+		cfg_error(p, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	/* An absolute directory, so relative paths survive a chdir("/"). */
+	if ((copy = realpath(p->file, NULL)) == NULL)
+		copy = xstrdup(p->file);
+	p->dir = xstrdup(dirname(copy));
+	free(copy);
+	r = ini_parse_stream(cfg_reader, p, cfg_handler, p);
+	fclose(p->f);
+	if (r > 0 && r != p->first_key_error)
+		cfg_error(p, r, NULL, NULL,
+		    "syntax error (expected [section] or key = value)");
+	else if (r < 0)
+		cfg_error(p, 0, NULL, NULL, "cannot parse (out of memory)");
+	return 0;
+}
+
+/* 1 if name is a valid zone name: ^[a-z0-9][a-z0-9_-]{0,63}$. */
+int
+config_zone_name_valid(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > ZONE_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!(c >= 'a' && c <= 'z') && !(c >= '0' && c <= '9') &&
+		    (i == 0 || (c != '_' && c != '-')))
+			return 0;
+	}
+	return 1;
+}
+
+/* Read one zone file; NULL if it had errors (they are in errs). */
+static struct zone_config *
+cfg_zone_load(struct config *cfg, const char *path, const char *name,
+    struct config_errors *errs)
+{
+	struct cfg_parse p;
+	struct zone_config *zc = xcalloc(1, sizeof *zc);
+	size_t before = errs->n;
+
+	zc->name = xstrdup(name);
+	zc->file = xstrdup(path);
+	zc->autostart = 1;
+	zc->stop_signal = SIGTERM;
+	zc->stop_timeout_ms = 10000;
+	zc->log_max_size = 4 * 1024 * 1024;
+	zc->log_keep = 3;
+
+	memset(&p, 0, sizeof p);
+	p.cfg = cfg;
+	p.zc = zc;
+	p.file = path;
+	p.errs = errs;
+	if (cfg_parse_file(&p) == 0 && zc->argv == NULL &&
+	    errs->n == before)
+		cfg_error(&p, 0, "gateway", "command", "required key is missing");
+	free(p.dir);
+	if (errs->n != before) {
+		cfg_zone_free(zc);
+		return NULL;
+	}
+	return zc;
+}
+
+/* Free one zone's configuration. */
+static void
+cfg_zone_free(struct zone_config *zc)
+{
+	if (zc == NULL)
+		return;
+	free(zc->name);
+	free(zc->file);
+	free(zc->command);
+	argv_free(zc->argv);
+	free(zc->cwd);
+	argv_free(zc->env);
+	free(zc);
+}
+
+/* Order zones by name. */
+static int
+cfg_zone_cmp(const void *a, const void *b)
+{
+	const struct zone_config *za = *(struct zone_config *const *)a;
+	const struct zone_config *zb = *(struct zone_config *const *)b;
+
+	return strcmp(za->name, zb->name);
+}
+
+/* Checks that span files: unique ports, socket path length. */
+static void
+cfg_check(struct config *cfg, struct config_errors *errs)
+{
+	struct cfg_parse p;
+	size_t i, j;
+
+	memset(&p, 0, sizeof p);
+	p.errs = errs;
+	p.file = cfg->path;
+	if (strlen(cfg->control_socket) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		cfg_error(&p, 0, "supervisor", "control_socket",
+		    "path longer than %zu characters",
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	for (i = 0; i < cfg->nzones; i++) {
+		for (j = 0; j < i; j++) {
+			if (cfg->zones[i]->ingress_port != 0 &&
+			    cfg->zones[i]->ingress_port ==
+			    cfg->zones[j]->ingress_port) {
+				p.file = cfg->zones[i]->file;
+				cfg_error(&p, 0, "gateway", "ingress_port",
+				    "port %d is also the ingress_port of zone %s",
+				    cfg->zones[i]->ingress_port,
+				    cfg->zones[j]->name);
+			}
+		}
+	}
+}
+
+/*
+ * Load the configuration at path and every zone file of its zones_dir.
+ * Returns NULL if anything is wrong; errs then lists every problem found.
+ */
+struct config *
+config_load(const char *path, struct config_errors *errs)
+{
+	struct config *cfg;
+	struct cfg_parse p;
+	struct dirent *de;
+	char *real;
+	DIR *d;
+
+	errs->lines = NULL;
+	errs->n = 0;
+	memset(&p, 0, sizeof p);
+	p.file = path;
+	p.errs = errs;
+	/* Absolute, so relative paths in it survive a chdir("/"). */
+	if ((real = realpath(path, NULL)) == NULL) {
+		cfg_error(&p, 0, NULL, NULL, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	cfg = xcalloc(1, sizeof *cfg);
+	cfg->path = real;
+	cfg->control_gid = (gid_t)-1;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->log_to_syslog = 1;
+	cfg->shutdown_timeout_ms = 30000;
+
+	p.cfg = cfg;
+	if (cfg_parse_file(&p) != 0 || errs->n > 0) {
+		free(p.dir);
+		config_free(cfg);
+		return NULL;
+	}
+	if (cfg->state_dir == NULL)
+		cfg->state_dir = xstrdup(DEFAULT_STATE_DIR);
+	if (cfg->runtime_dir == NULL)
+		cfg->runtime_dir = xstrdup(DEFAULT_RUNTIME_DIR);
+	if (cfg->zones_dir == NULL)
+		cfg->zones_dir = cfg_path(&p, "zones.d");
+	if (cfg->control_socket == NULL)
+		xasprintf(&cfg->control_socket, "%s/control.sock",
+		    cfg->runtime_dir);
+	free(p.dir);
+	p.dir = NULL;
+
+	if ((d = opendir(cfg->zones_dir)) == NULL) {
+		cfg_error(&p, 0, "supervisor", "zones_dir", "cannot open %s: %s",
+		    cfg->zones_dir, strerror(errno));
+		config_free(cfg);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct zone_config *zc;
+		char *file, *name;
+		size_t len = strlen(de->d_name);
+		struct stat sb;
+
+		if (de->d_name[0] == '.' || len <= 5 ||
+		    strcmp(de->d_name + len - 5, ".conf") != 0)
+			continue;
+		xasprintf(&file, "%s/%s", cfg->zones_dir, de->d_name);
+		name = xstrndup(de->d_name, len - 5);
+		if (stat(file, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+			/* directories and sockets named *.conf are not zones */
+		} else if (!config_zone_name_valid(name)) {
+			p.file = file;
+			cfg_error(&p, 0, NULL, NULL, "zone name \"%s\" is invalid "
+			    "(it must match ^[a-z0-9][a-z0-9_-]{0,63}$)", name);
+		} else if ((zc = cfg_zone_load(cfg, file, name, errs)) != NULL) {
+			cfg->zones = xreallocarray(cfg->zones, cfg->nzones + 1,
+			    sizeof *cfg->zones);
+			cfg->zones[cfg->nzones++] = zc;
+		}
+		free(name);
+		free(file);
+	}
+	closedir(d);
+	qsort(cfg->zones, cfg->nzones, sizeof *cfg->zones, cfg_zone_cmp);
+	cfg_check(cfg, errs);
+	if (errs->n > 0) {
+		config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Free a configuration. */
+void
+config_free(struct config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nzones; i++)
+		cfg_zone_free(cfg->zones[i]);
+	free(cfg->zones);
+	free(cfg->path);
+	free(cfg->state_dir);
+	free(cfg->runtime_dir);
+	free(cfg->zones_dir);
+	free(cfg->control_socket);
+	free(cfg->control_group);
+	free(cfg);
+}
+
+/* Free the error lines of a failed load. */
+void
+config_errors_free(struct config_errors *errs)
+{
+	size_t i;
+
+	for (i = 0; i < errs->n; i++)
+		free(errs->lines[i]);
+	free(errs->lines);
+	errs->lines = NULL;
+	errs->n = 0;
+}
+
+/* The configuration of zone name, or NULL. */
+const struct zone_config *
+config_zone(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nzones; i++)
+		if (strcmp(cfg->zones[i]->name, name) == 0)
+			return cfg->zones[i];
+	return NULL;
+}

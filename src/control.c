@@ -1,0 +1,833 @@
+/*
+ * control.c: the control socket that zonectl and scripts talk to.  A Unix
+ * stream socket, mode 0660, owned by control_group when one is set; each
+ * peer's credentials are checked with SO_PEERCRED (root, zonevisord's own
+ * user, or a member of control_group).  Requests are msgpack maps
+ * {v, id, cmd, zone?, args?} in frames of at most FRAME_MAX bytes; each gets
+ * {id, ok: true, result} or {id, ok: false, error: {code, message}}.
+ *
+ * Everything a client sends is untrusted: a malformed or oversized frame
+ * gets an error answer and the connection is closed, a client that stays
+ * silent with a half-written frame is timed out, and past
+ * CONTROL_MAX_CLIENTS connections are refused.  None of it reaches a zone.
+ * Status answers come from the parent's cache and never wait on a worker;
+ * start, stop and restart answer when the worker reports the operation
+ * finished, unless the client asked not to wait.
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "zonevisor.h"
+
+#define CONTROL_MAX_WAITS	1024	/* operations one client may await */
+
+/* A request id, echoed in the answer: an integer, a string, or absent. */
+struct reqid {
+	enum { REQID_NONE, REQID_INT, REQID_STR } kind;
+	int64_t		 n;
+	char		*s;
+};
+
+struct client {
+	TAILQ_ENTRY(client)	 entry;
+	struct peer		*peer;
+	ev_timer		 idle;
+	uid_t			 uid;
+	pid_t			 pid;
+	int			 nwaits;
+};
+TAILQ_HEAD(client_list, client);
+
+/* A client awaiting the end of an operation. */
+struct wait {
+	TAILQ_ENTRY(wait)	 entry;
+	struct client		*c;
+	struct reqid		 id;
+	char			 zone[ZONE_NAME_MAX + 1];
+	char			 op_id[OP_ID_MAX];
+};
+TAILQ_HEAD(wait_list, wait);
+
+static struct ev_loop		*control_loop;
+static const struct config	*control_cfg;
+static int			 control_fd = -1;
+static ev_io			 control_accept_watch;
+static ev_timer			 control_accept_pause;
+static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
+static struct wait_list		 waits = TAILQ_HEAD_INITIALIZER(waits);
+static int			 nclients;
+
+static int control_bind(const char *);
+static void control_accept_cb(struct ev_loop *, ev_io *, int);
+static void control_accept_resume_cb(struct ev_loop *, ev_timer *, int);
+static int control_peer_allowed(int, uid_t *, pid_t *);
+static void control_refuse(int, int, const char *);
+static void control_idle_cb(struct ev_loop *, ev_timer *, int);
+static void control_dispatch_client(struct peer *, const struct mdoc *, void *);
+static void control_bad_frame(struct peer *, const char *, void *);
+static void control_client_gone(struct peer *, const char *, void *);
+static void control_client_free(struct client *);
+static struct msgw *control_answer(const struct reqid *, int);
+static void control_add_id(struct msgw *, const struct reqid *);
+static void control_error(struct client *, const struct reqid *, const char *,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void control_reply(struct client *, struct msgw *);
+static void control_status(struct client *, const struct reqid *,
+    const struct mval *, const struct mval *);
+static void control_pack_zone(struct msgw *, const struct zone_worker *, int64_t);
+static void control_operation(struct client *, const struct reqid *, int,
+    const struct mval *, const struct mval *);
+static void control_version(struct client *, const struct reqid *);
+static void control_reqid_free(struct reqid *);
+
+/* 1 if a zonevisord answers on the socket at path. */
+int
+control_in_use(const char *path)
+{
+	struct sockaddr_un sun;
+	int fd, r;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path)
+		return 0;
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return 0;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+	close(fd);
+	return r;
+}
+
+/* Bind the socket at path, refusing to take it from a live zonevisord. */
+static int
+control_bind(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat sb;
+	mode_t old;
+	int fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof sun.sun_path) {
+		log_warnx("control socket path too long: %s", path);
+		return -1;
+	}
+	strcpy(sun.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		log_warn("%s: socket", __func__);
+		return -1;
+	}
+	if (lstat(path, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			log_warnx("%s exists and is not a socket; not touching it",
+			    path);
+			goto fail;
+		}
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0 ||
+		    errno == EAGAIN) {
+			log_warnx("another zonevisord is running on %s", path);
+			goto fail;
+		}
+		close(fd);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, 0)) == -1) {
+			log_warn("%s: socket", __func__);
+			return -1;
+		}
+		if (unlink(path) == -1) {
+			log_warn("%s: unlink stale %s", __func__, path);
+			goto fail;
+		}
+	}
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		umask(old);
+		log_warn("%s: bind %s", __func__, path);
+		goto fail;
+	}
+	umask(old);
+	if (chmod(path, 0660) == -1)
+		log_warn("%s: chmod %s", __func__, path);
+	if (control_cfg->control_gid != (gid_t)-1 &&
+	    chown(path, (uid_t)-1, control_cfg->control_gid) == -1)
+		log_warn("%s: chown %s", __func__, path);
+	if (listen(fd, 128) == -1) {
+		log_warn("%s: listen", __func__);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Bind the control socket and start accepting clients. */
+int
+control_listen(struct ev_loop *loop, const struct config *cfg)
+{
+	control_loop = loop;
+	control_cfg = cfg;
+	if ((control_fd = control_bind(cfg->control_socket)) == -1)
+		return -1;
+	ev_io_init(&control_accept_watch, control_accept_cb, control_fd,
+	    EV_READ);
+	ev_io_start(loop, &control_accept_watch);
+	ev_timer_init(&control_accept_pause, control_accept_resume_cb, 0.1, 0.);
+	return 0;
+}
+
+/* Close every client and remove the socket. */
+void
+control_close(void)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&clients)) != NULL)
+		control_client_free(c);
+	if (control_fd != -1) {
+		ev_io_stop(control_loop, &control_accept_watch);
+		ev_timer_stop(control_loop, &control_accept_pause);
+		close(control_fd);
+		control_fd = -1;
+		unlink(control_cfg->control_socket);
+	}
+}
+
+/* Out of descriptors: accept again a little later instead of spinning. */
+static void
+control_accept_resume_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_io_start(loop, &control_accept_watch);
+}
+
+/* Allowed peers: root, our own user, members of control_group. */
+static int
+control_peer_allowed(int fd, uid_t *uid, pid_t *pid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof cred;
+	gid_t groups[256];
+	socklen_t glen = sizeof groups;
+	gid_t want = control_cfg->control_gid;
+	size_t i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("%s: SO_PEERCRED", __func__);
+		return 0;
+	}
+	*uid = cred.uid;
+	*pid = cred.pid;
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return 1;
+	if (want == (gid_t)-1)
+		return 0;
+	if (cred.gid == want)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &glen) == -1)
+		return 0;
+	for (i = 0; i < glen / sizeof groups[0]; i++)
+		if (groups[i] == want)
+			return 1;
+	return 0;
+}
+
+/* Answer a connection we will not serve with one error frame, then close. */
+static void
+control_refuse(int fd, int code, const char *message)
+{
+	struct msgw *w = control_answer(NULL, 0);
+	const void *data;
+	size_t len;
+
+	msgw_str(w, "error");
+	msgw_map_begin(w);
+	msgw_str(w, "code");
+	msgw_str(w, names_ctl_error(code));
+	msgw_str(w, "message");
+	msgw_str(w, message);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	data = msgw_frame(w, &len);
+	if (write(fd, data, len) == -1)
+		log_debug("%s: write: %s", __func__, strerror(errno));
+	msgw_free(w);
+	close(fd);
+}
+
+/* A client connects. */
+static void
+control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	static const struct peer_ops ops = {
+		control_dispatch_client, control_bad_frame, control_client_gone
+	};
+	struct client *c;
+	uid_t uid;
+	pid_t pid;
+	int fd;
+
+	if ((fd = accept4(control_fd, NULL, NULL, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC)) == -1) {
+		if (errno == EMFILE || errno == ENFILE) {
+			log_warn("%s: accept", __func__);
+			ev_io_stop(loop, w);
+			ev_timer_start(loop, &control_accept_pause);
+		}
+		return;
+	}
+	if (!control_peer_allowed(fd, &uid, &pid)) {
+		log_warnx("control: refused uid %ld (pid %ld): not root, not "
+		    "uid %ld, not in control_group", (long)uid, (long)pid,
+		    (long)geteuid());
+		control_refuse(fd, CTLERR_PERMISSION_DENIED,
+		    "permission denied: not a member of control_group");
+		return;
+	}
+	if (nclients >= CONTROL_MAX_CLIENTS) {
+		log_warnx("control: refused a client: %d clients connected",
+		    nclients);
+		control_refuse(fd, CTLERR_TOO_MANY_CLIENTS,
+		    "too many clients connected; try again");
+		return;
+	}
+	c = xcalloc(1, sizeof *c);
+	c->uid = uid;
+	c->pid = pid;
+	c->peer = peer_new(loop, fd, FRAME_MAX, CONTROL_MAX_OUTPUT, &ops, c);
+	ev_timer_init(&c->idle, control_idle_cb, CONTROL_IDLE_MS / 1000.,
+	    CONTROL_IDLE_MS / 1000.);
+	c->idle.data = c;
+	ev_timer_start(loop, &c->idle);
+	TAILQ_INSERT_TAIL(&clients, c, entry);
+	nclients++;
+}
+
+/* A client stayed silent too long with nothing to wait for. */
+static void
+control_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct client *c = w->data;
+
+	if (c->nwaits > 0)
+		return;
+	log_debug("control: closing idle client pid %ld", (long)c->pid);
+	control_client_free(c);
+}
+
+/* Forget a client, its waits and its connection. */
+static void
+control_client_free(struct client *c)
+{
+	struct wait *wt, *next;
+
+	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
+		if (wt->c != c)
+			continue;
+		TAILQ_REMOVE(&waits, wt, entry);
+		control_reqid_free(&wt->id);
+		free(wt);
+	}
+	ev_timer_stop(control_loop, &c->idle);
+	TAILQ_REMOVE(&clients, c, entry);
+	nclients--;
+	peer_free(c->peer);
+	free(c);
+}
+
+/* The connection closed or failed. */
+static void
+control_client_gone(struct peer *p, const char *why, void *arg)
+{
+	control_client_free(arg);
+}
+
+/* A frame that could not be read: answer with the reason, then close. */
+static void
+control_bad_frame(struct peer *p, const char *cause, void *arg)
+{
+	struct client *c = arg;
+	int code = strcmp(cause, "frame too large") == 0 ?
+	    CTLERR_FRAME_TOO_LARGE : CTLERR_BAD_REQUEST;
+
+	log_warnx("control: bad frame from pid %ld: %s", (long)c->pid, cause);
+	control_error(c, NULL, names_ctl_error(code), "%s", cause);
+	peer_close_after_flush(c->peer);
+}
+
+/* Start an answer map with its id and ok; the caller adds the rest. */
+static struct msgw *
+control_answer(const struct reqid *id, int ok)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_map_begin(w);
+	msgw_str(w, "id");
+	control_add_id(w, id);
+	msgw_str(w, "ok");
+	msgw_bool(w, ok);
+	return w;
+}
+
+/* Echo a request id. */
+static void
+control_add_id(struct msgw *w, const struct reqid *id)
+{
+	if (id == NULL || id->kind == REQID_NONE)
+		msgw_nil(w);
+	else if (id->kind == REQID_INT)
+		msgw_int(w, id->n);
+	else
+		msgw_str(w, id->s);
+}
+
+/* Queue an answer to a client. */
+static void
+control_reply(struct client *c, struct msgw *w)
+{
+	peer_send(c->peer, w);
+}
+
+/* Answer with an error {code, message}. */
+static void
+control_error(struct client *c, const struct reqid *id, const char *code,
+    const char *fmt, ...)
+{
+	struct msgw *w = control_answer(id, 0);
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	msgw_str(w, "error");
+	msgw_map_begin(w);
+	msgw_str(w, "code");
+	msgw_str(w, code);
+	msgw_str(w, "message");
+	msgw_str(w, msg);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
+/* Free the string of a request id. */
+static void
+control_reqid_free(struct reqid *id)
+{
+	free(id->s);
+	id->s = NULL;
+}
+
+/* One zone in a status answer (DESIGN §11). */
+static void
+control_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
+{
+	const struct zone_status *st = &zw->st;
+	int running = st->state == ZS_RUNNING && st->pid != 0;
+
+	msgw_map_begin(w);
+	msgw_str(w, "name");
+	msgw_str(w, zw->zc->name);
+	msgw_str(w, "state");
+	msgw_str(w, names_state(st->state));
+	msgw_str(w, "desired");
+	msgw_str(w, names_state(st->desired));
+	msgw_str(w, "pid");
+	if (st->pid != 0)
+		msgw_int(w, st->pid);
+	else
+		msgw_nil(w);
+	msgw_str(w, "since");
+	msgw_int(w, st->since_ms);
+	msgw_str(w, "uptime_s");
+	if (running)
+		msgw_int(w, (now - st->booted_at_ms) / 1000);
+	else
+		msgw_nil(w);
+	msgw_str(w, "restarts");
+	msgw_int(w, st->restarts);
+	msgw_str(w, "health");
+	msgw_str(w, "none");
+	msgw_str(w, "cold_start_eligible");
+	msgw_bool(w, st->eligible);
+	msgw_str(w, "last_error");
+	if (st->error != ERR_NONE) {
+		msgw_map_begin(w);
+		msgw_str(w, "code");
+		msgw_str(w, names_error(st->error));
+		msgw_str(w, "message");
+		msgw_str(w, st->message);
+		msgw_map_end(w);
+	} else
+		msgw_nil(w);
+	msgw_str(w, "last_exit");
+	if (st->exit_code != -1 || st->exit_signal != 0) {
+		msgw_map_begin(w);
+		msgw_str(w, "code");
+		if (st->exit_code != -1)
+			msgw_int(w, st->exit_code);
+		else
+			msgw_nil(w);
+		msgw_str(w, "signal");
+		msgw_str(w, st->exit_signal != 0 ?
+		    names_signal(st->exit_signal) : NULL);
+		msgw_map_end(w);
+	} else
+		msgw_nil(w);
+	msgw_str(w, "evidence");
+	msgw_nil(w);
+	msgw_str(w, "recovery");
+	msgw_map_begin(w);
+	msgw_str(w, "state");
+	msgw_str(w, "manual");
+	msgw_str(w, "next_attempt_in_ms");
+	msgw_nil(w);
+	msgw_str(w, "consecutive_failures");
+	msgw_int(w, 0);
+	msgw_str(w, "failed_recoveries");
+	msgw_int(w, 0);
+	msgw_map_end(w);
+	msgw_str(w, "leases");
+	msgw_int(w, 0);
+	msgw_str(w, "operation_id");
+	msgw_str(w, st->op_id[0] != '\0' ? st->op_id : NULL);
+	msgw_str(w, "worker_pid");
+	if (zw->pid != 0)
+		msgw_int(w, zw->pid);
+	else
+		msgw_nil(w);
+	msgw_str(w, "ingress_port");
+	if (zw->zc->ingress_port != 0)
+		msgw_int(w, zw->zc->ingress_port);
+	else
+		msgw_nil(w);
+	msgw_map_end(w);
+}
+
+/* status [zone | args.zones]: the supervisor and the zones asked for. */
+static void
+control_status(struct client *c, const struct reqid *id,
+    const struct mval *zone, const struct mval *args)
+{
+	const struct mval *list = args != NULL ? mval_get(args, "zones") : NULL;
+	const struct zone_worker **sel;
+	char name[ZONE_NAME_MAX + 1];
+	int64_t now = clock_now_ms();
+	size_t i, n = 0, count;
+	struct msgw *w;
+
+	if (list != NULL && mval_kind(list) != MV_ARRAY) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.zones must be an array of zone names");
+		return;
+	}
+	count = list != NULL ? mval_len(list) : zone != NULL ? 1 :
+	    parent_zone_count();
+	sel = xcalloc(count == 0 ? 1 : count, sizeof *sel);
+	for (i = 0; i < count; i++) {
+		const struct mval *v = list != NULL ? mval_at(list, i) : zone;
+
+		if (v == NULL) {
+			sel[n++] = parent_zone_at(i);
+			continue;
+		}
+		if (mval_strcpy(v, name, sizeof name) != 0) {
+			control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+			    "zone names are strings of at most %d characters",
+			    ZONE_NAME_MAX);
+			free(sel);
+			return;
+		}
+		if ((sel[n++] = parent_zone(name)) == NULL) {
+			control_error(c, id, names_ctl_error(CTLERR_UNKNOWN_ZONE),
+			    "unknown zone: %s", name);
+			free(sel);
+			return;
+		}
+	}
+
+	w = control_answer(id, 1);
+	msgw_str(w, "result");
+	msgw_map_begin(w);
+	msgw_str(w, "supervisor");
+	msgw_map_begin(w);
+	msgw_str(w, "pid");
+	msgw_int(w, getpid());
+	msgw_str(w, "version");
+	msgw_str(w, PACKAGE_VERSION);
+	msgw_str(w, "protocol");
+	msgw_int(w, PROTO_VERSION);
+	msgw_str(w, "started_at");
+	msgw_int(w, parent_started_ms());
+	msgw_str(w, "uptime_s");
+	msgw_int(w, (now - parent_started_ms()) / 1000);
+	msgw_str(w, "config");
+	msgw_str(w, parent_config()->path);
+	msgw_str(w, "zones");
+	msgw_int(w, (int64_t)parent_zone_count());
+	msgw_str(w, "shutting_down");
+	msgw_bool(w, parent_shutting_down());
+	msgw_map_end(w);
+	msgw_str(w, "zones");
+	msgw_array_begin(w);
+	for (i = 0; i < n; i++)
+		control_pack_zone(w, sel[i], now);
+	msgw_array_end(w);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	free(sel);
+	control_reply(c, w);
+}
+
+/* start, stop, restart: forward to the worker; answer now or when done. */
+static void
+control_operation(struct client *c, const struct reqid *id, int cmd,
+    const struct mval *zone, const struct mval *args)
+{
+	static const int ops[] = { [CTL_START] = OP_START, [CTL_STOP] = OP_STOP,
+	    [CTL_RESTART] = OP_RESTART };
+	static const int triggers[] = { [CTL_START] = TRIG_OPERATOR_START,
+	    [CTL_STOP] = TRIG_OPERATOR_STOP,
+	    [CTL_RESTART] = TRIG_OPERATOR_RESTART };
+	const struct mval *wv = args != NULL ? mval_get(args, "wait") : NULL;
+	char name[ZONE_NAME_MAX + 1], op_id[OP_ID_MAX];
+	struct zone_worker *zw;
+	const char *cause;
+	struct wait *wt;
+	struct msgw *w;
+	int wait = 1;
+
+	if (zone == NULL || mval_strcpy(zone, name, sizeof name) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "%s needs a zone name", names_ctl_command(cmd));
+		return;
+	}
+	if (wv != NULL && mval_bool(wv, &wait) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.wait must be true or false");
+		return;
+	}
+	if ((zw = parent_zone(name)) == NULL) {
+		control_error(c, id, names_ctl_error(CTLERR_UNKNOWN_ZONE),
+		    "unknown zone: %s", name);
+		return;
+	}
+	if (wait && c->nwaits >= CONTROL_MAX_WAITS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many operations awaited on one connection");
+		return;
+	}
+	if (parent_zone_op(zw, ops[cmd], triggers[cmd], op_id, sizeof op_id,
+	    &cause) != 0) {
+		control_error(c, id, cause, "zone %s: cannot %s now (%s)", name,
+		    names_ctl_command(cmd), cause);
+		return;
+	}
+	if (!wait) {
+		w = control_answer(id, 1);
+		msgw_str(w, "result");
+		msgw_map_begin(w);
+		msgw_str(w, "zone");
+		msgw_str(w, name);
+		msgw_str(w, "operation_id");
+		msgw_str(w, op_id);
+		msgw_str(w, "accepted");
+		msgw_bool(w, 1);
+		msgw_map_end(w);
+		msgw_map_end(w);
+		control_reply(c, w);
+		return;
+	}
+	wt = xcalloc(1, sizeof *wt);
+	wt->c = c;
+	wt->id = *id;
+	wt->id.s = id->s != NULL ? xstrdup(id->s) : NULL;
+	snprintf(wt->zone, sizeof wt->zone, "%s", name);
+	snprintf(wt->op_id, sizeof wt->op_id, "%s", op_id);
+	TAILQ_INSERT_TAIL(&waits, wt, entry);
+	c->nwaits++;
+}
+
+/* version: the daemon's version and protocol. */
+static void
+control_version(struct client *c, const struct reqid *id)
+{
+	struct msgw *w = control_answer(id, 1);
+
+	msgw_str(w, "result");
+	msgw_map_begin(w);
+	msgw_str(w, "version");
+	msgw_str(w, PACKAGE_VERSION);
+	msgw_str(w, "protocol");
+	msgw_int(w, PROTO_VERSION);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
+/* One request from a client. */
+static void
+control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
+{
+	struct client *c = arg;
+	const struct mval *root = mdoc_root(doc), *v, *zone, *args;
+	struct reqid id = { REQID_NONE, 0, NULL };
+	char cmdname[32];
+	int64_t version;
+	int cmd;
+
+	ev_timer_again(control_loop, &c->idle);
+	if (mval_kind(root) != MV_MAP) {
+		control_error(c, NULL, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "a request is a map {v, id, cmd, zone, args}");
+		return;
+	}
+	if ((v = mval_get(root, "id")) != NULL) {
+		if (mval_int(v, &id.n) == 0)
+			id.kind = REQID_INT;
+		else if ((id.s = mval_strdup(v)) != NULL && strlen(id.s) < 256)
+			id.kind = REQID_STR;
+		else {
+			control_reqid_free(&id);
+			control_error(c, NULL, names_ctl_error(CTLERR_BAD_REQUEST),
+			    "id must be an integer or a short string");
+			return;
+		}
+	}
+	if ((v = mval_get(root, "v")) == NULL || mval_int(v, &version) != 0) {
+		control_error(c, &id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "missing protocol version v");
+		goto done;
+	}
+	if (version != PROTO_VERSION) {
+		control_error(c, &id, names_ctl_error(CTLERR_UNSUPPORTED_VERSION),
+		    "protocol version %lld is not supported (this daemon speaks "
+		    "%d)", (long long)version, PROTO_VERSION);
+		goto done;
+	}
+	if ((v = mval_get(root, "cmd")) == NULL ||
+	    mval_strcpy(v, cmdname, sizeof cmdname) != 0) {
+		control_error(c, &id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "missing command cmd");
+		goto done;
+	}
+	if ((cmd = names_ctl_command_parse(cmdname)) == -1) {
+		control_error(c, &id, names_ctl_error(CTLERR_UNKNOWN_COMMAND),
+		    "unknown command: %s", cmdname);
+		goto done;
+	}
+	zone = mval_get(root, "zone");
+	if (zone != NULL && mval_kind(zone) == MV_NIL)
+		zone = NULL;
+	args = mval_get(root, "args");
+	if (args != NULL && mval_kind(args) == MV_NIL)
+		args = NULL;
+	if (args != NULL && mval_kind(args) != MV_MAP) {
+		control_error(c, &id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args must be a map");
+		goto done;
+	}
+	switch (cmd) {
+	case CTL_STATUS:
+		control_status(c, &id, zone, args);
+		break;
+	case CTL_START:
+	case CTL_STOP:
+	case CTL_RESTART:
+		control_operation(c, &id, cmd, zone, args);
+		break;
+	case CTL_VERSION:
+		control_version(c, &id);
+		break;
+	}
+done:
+	control_reqid_free(&id);
+}
+
+/* A worker finished an operation: answer whoever waits for it. */
+void
+control_op_done(const char *zone, const struct msg_op_done *done)
+{
+	struct wait *wt, *next;
+	struct msgw *w;
+
+	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
+		struct zone_worker *zw;
+
+		if (strcmp(wt->zone, zone) != 0 ||
+		    strcmp(wt->op_id, done->op_id) != 0)
+			continue;
+		TAILQ_REMOVE(&waits, wt, entry);
+		wt->c->nwaits--;
+		zw = parent_zone(zone);
+		w = control_answer(&wt->id, done->ok);
+		if (done->ok) {
+			msgw_str(w, "result");
+			msgw_map_begin(w);
+			msgw_str(w, "zone");
+			msgw_str(w, zone);
+			msgw_str(w, "operation_id");
+			msgw_str(w, done->op_id);
+			msgw_str(w, "state");
+			msgw_str(w, zw != NULL ? names_state(zw->st.state) : NULL);
+			msgw_str(w, "pid");
+			if (zw != NULL && zw->st.pid != 0)
+				msgw_int(w, zw->st.pid);
+			else
+				msgw_nil(w);
+			msgw_str(w, "message");
+			msgw_str(w, done->message);
+			msgw_map_end(w);
+		} else {
+			msgw_str(w, "error");
+			msgw_map_begin(w);
+			msgw_str(w, "code");
+			msgw_str(w, done->error != ERR_NONE ?
+			    names_error(done->error) : "operation-failed");
+			msgw_str(w, "message");
+			msgw_str(w, done->message);
+			msgw_str(w, "operation_id");
+			msgw_str(w, done->op_id);
+			msgw_map_end(w);
+		}
+		msgw_map_end(w);
+		control_reply(wt->c, w);
+		control_reqid_free(&wt->id);
+		free(wt);
+	}
+}
+
+/* A zone's worker is gone: every operation awaited on it failed. */
+void
+control_zone_lost(const char *zone, const char *why)
+{
+	struct wait *wt, *next;
+
+	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
+		if (strcmp(wt->zone, zone) != 0)
+			continue;
+		TAILQ_REMOVE(&waits, wt, entry);
+		wt->c->nwaits--;
+		control_error(wt->c, &wt->id, names_error(ERR_WORKER_LOST),
+		    "zone %s: %s before operation %s ended", zone, why,
+		    wt->op_id);
+		control_reqid_free(&wt->id);
+		free(wt);
+	}
+}

@@ -1,0 +1,821 @@
+/*
+ * msg.c: the message layer, the only code in zonevisor that touches msgpack.
+ * Writers build one frame (length header, then one msgpack object) with
+ * containers whose counts are patched when they close; readers check a
+ * payload's structure before msgpack-c unpacks it (so a forged count can never
+ * make it allocate gigabytes) and hand out typed getters that check type and
+ * range.  The link messages of proto.h each have a pack/unpack pair here.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <msgpack.h>
+
+#include "log.h"
+#include "proto.h"
+#include "xmalloc.h"
+
+struct msgw_level {
+	size_t		off;		/* offset of the container header */
+	uint32_t	n;		/* values written inside it */
+	int		map;
+};
+
+struct msgw {
+	msgpack_sbuffer		sb;
+	msgpack_packer		pk;
+	struct msgw_level	lv[MSG_MAX_DEPTH];
+	int			depth;
+	uint32_t		top;
+};
+
+struct mdoc {
+	msgpack_unpacked	u;
+};
+
+static void msgw_count(struct msgw *);
+static void msgw_container_begin(struct msgw *, int);
+static void msgw_container_end(struct msgw *, int);
+static void put_be32(char *, uint32_t);
+static const msgpack_object *obj(const struct mval *);
+static const struct mval *val(const msgpack_object *);
+static int get_int(struct msgr *, int64_t *, int64_t, int64_t);
+static int get_str(struct msgr *, char *, size_t);
+static int get_name(struct msgr *, int (*)(const char *));
+static int get_bool(struct msgr *, int *);
+
+/* Start a new frame: four header bytes that msgw_frame() fills in. */
+struct msgw *
+msgw_new(void)
+{
+	struct msgw *w = xcalloc(1, sizeof *w);
+
+	msgpack_sbuffer_init(&w->sb);
+	msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
+	if (msgpack_sbuffer_write(&w->sb, "\0\0\0\0", FRAME_HEADER) != 0)
+		fatalx("%s: out of memory", __func__);
+	return w;
+}
+
+/* Free a frame under construction or one that was sent. */
+void
+msgw_free(struct msgw *w)
+{
+	if (w == NULL)
+		return;
+	msgpack_sbuffer_destroy(&w->sb);
+	free(w);
+}
+
+/* Count one value in the innermost open container. */
+static void
+msgw_count(struct msgw *w)
+{
+	if (w->depth > 0)
+		w->lv[w->depth - 1].n++;
+	else
+		w->top++;
+}
+
+/* Open an array or map with a 32-bit count placeholder. */
+static void
+msgw_container_begin(struct msgw *w, int map)
+{
+	char hdr[5] = { map ? (char)0xdf : (char)0xdd, 0, 0, 0, 0 };
+
+	msgw_count(w);
+	if (w->depth == MSG_MAX_DEPTH)
+		fatalx("%s: containers nested too deeply", __func__);
+	w->lv[w->depth].off = w->sb.size;
+	w->lv[w->depth].n = 0;
+	w->lv[w->depth].map = map;
+	w->depth++;
+	if (msgpack_sbuffer_write(&w->sb, hdr, sizeof hdr) != 0)
+		fatalx("%s: out of memory", __func__);
+}
+
+/* Close the innermost container and patch its count. */
+static void
+msgw_container_end(struct msgw *w, int map)
+{
+	struct msgw_level *l;
+
+	if (w->depth == 0 || w->lv[w->depth - 1].map != map)
+		fatalx("%s: unbalanced container", __func__);
+	l = &w->lv[--w->depth];
+	if (map && l->n % 2 != 0)
+		fatalx("%s: map with a key but no value", __func__);
+	put_be32(w->sb.data + l->off + 1, map ? l->n / 2 : l->n);
+}
+
+/* Open an array. */
+void
+msgw_array_begin(struct msgw *w)
+{
+	msgw_container_begin(w, 0);
+}
+
+/* Close an array. */
+void
+msgw_array_end(struct msgw *w)
+{
+	msgw_container_end(w, 0);
+}
+
+/* Open a map; keys and values alternate until msgw_map_end(). */
+void
+msgw_map_begin(struct msgw *w)
+{
+	msgw_container_begin(w, 1);
+}
+
+/* Close a map. */
+void
+msgw_map_end(struct msgw *w)
+{
+	msgw_container_end(w, 1);
+}
+
+/* Add a signed integer. */
+void
+msgw_int(struct msgw *w, int64_t v)
+{
+	msgw_count(w);
+	msgpack_pack_int64(&w->pk, v);
+}
+
+/* Add a boolean. */
+void
+msgw_bool(struct msgw *w, int v)
+{
+	msgw_count(w);
+	if (v)
+		msgpack_pack_true(&w->pk);
+	else
+		msgpack_pack_false(&w->pk);
+}
+
+/* Add nil. */
+void
+msgw_nil(struct msgw *w)
+{
+	msgw_count(w);
+	msgpack_pack_nil(&w->pk);
+}
+
+/* Add a double. */
+void
+msgw_double(struct msgw *w, double v)
+{
+	msgw_count(w);
+	msgpack_pack_double(&w->pk, v);
+}
+
+/* Add a string, or nil for NULL. */
+void
+msgw_str(struct msgw *w, const char *s)
+{
+	if (s == NULL)
+		msgw_nil(w);
+	else
+		msgw_strn(w, s, strlen(s));
+}
+
+/* Add a string of known length. */
+void
+msgw_strn(struct msgw *w, const char *s, size_t len)
+{
+	msgw_count(w);
+	msgpack_pack_str(&w->pk, len);
+	msgpack_pack_str_body(&w->pk, s, len);
+}
+
+/* Finish the frame: exactly one top-level object, header patched. */
+const void *
+msgw_frame(struct msgw *w, size_t *len)
+{
+	if (w->depth != 0 || w->top != 1)
+		fatalx("%s: a frame holds exactly one closed object", __func__);
+	put_be32(w->sb.data, (uint32_t)(w->sb.size - FRAME_HEADER));
+	*len = w->sb.size;
+	return w->sb.data;
+}
+
+/* Store v big-endian in four bytes. */
+static void
+put_be32(char *p, uint32_t v)
+{
+	p[0] = (char)(v >> 24);
+	p[1] = (char)(v >> 16);
+	p[2] = (char)(v >> 8);
+	p[3] = (char)v;
+}
+
+/*
+ * Check that a payload is exactly one well-formed msgpack object, nested at
+ * most max_depth deep, whose every container count and length fits in the
+ * bytes that remain.  This runs before msgpack-c sees the bytes: msgpack-c
+ * allocates a container's elements from its declared count, and a forged
+ * count would otherwise cost gigabytes.
+ */
+int
+msg_check(const void *data, size_t len, int max_depth, const char **cause)
+{
+	const unsigned char *p = data;
+	uint64_t left[MSG_MAX_DEPTH + 1];
+	size_t pos = 0;
+	int depth = 0;
+
+	if (max_depth > MSG_MAX_DEPTH)
+		max_depth = MSG_MAX_DEPTH;
+	left[0] = 1;
+	while (depth >= 0) {
+		uint64_t count = 0, skip = 0;
+		int container = 0, lenbytes = 0, extra = 0;
+		unsigned char b;
+
+		if (left[depth] == 0) {
+			depth--;
+			continue;
+		}
+		left[depth]--;
+		if (pos >= len)
+			goto truncated;
+		b = p[pos++];
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3)
+			skip = 0;
+		else if (b >= 0x80 && b <= 0x8f) {
+			container = 1;
+			count = 2 * (uint64_t)(b & 0x0f);
+		} else if (b >= 0x90 && b <= 0x9f) {
+			container = 1;
+			count = b & 0x0f;
+		} else if (b >= 0xa0 && b <= 0xbf)
+			skip = b & 0x1f;
+		else {
+			switch (b) {
+			case 0xc4: case 0xd9: lenbytes = 1; break;
+			case 0xc5: case 0xda: lenbytes = 2; break;
+			case 0xc6: case 0xdb: lenbytes = 4; break;
+			case 0xc7: lenbytes = 1; extra = 1; break;
+			case 0xc8: lenbytes = 2; extra = 1; break;
+			case 0xc9: lenbytes = 4; extra = 1; break;
+			case 0xca: skip = 4; break;
+			case 0xcb: skip = 8; break;
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xce: case 0xd2: skip = 4; break;
+			case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break;
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xdc: container = 1; lenbytes = 2; break;
+			case 0xdd: container = 1; lenbytes = 4; break;
+			case 0xde: container = 2; lenbytes = 2; break;
+			case 0xdf: container = 2; lenbytes = 4; break;
+			default:
+				*cause = "invalid msgpack type byte";
+				return -1;
+			}
+		}
+		if (lenbytes > 0) {
+			uint64_t n = 0;
+			int i;
+
+			if (len - pos < (size_t)lenbytes)
+				goto truncated;
+			for (i = 0; i < lenbytes; i++)
+				n = (n << 8) | p[pos++];
+			if (container == 2)
+				count = 2 * n;
+			else if (container == 1)
+				count = n;
+			else
+				skip = n + extra;
+		}
+		if (container) {
+			if (depth + 1 > max_depth) {
+				*cause = "containers nested too deeply";
+				return -1;
+			}
+			if (count > len - pos) {
+				*cause = "container count exceeds the frame";
+				return -1;
+			}
+			left[++depth] = count;
+		} else {
+			if (skip > len - pos)
+				goto truncated;
+			pos += skip;
+		}
+	}
+	if (pos != len) {
+		*cause = "trailing bytes after the message";
+		return -1;
+	}
+	return 0;
+
+truncated:
+	*cause = "truncated message";
+	return -1;
+}
+
+/* Check and decode one payload; NULL with *cause set when it is malformed. */
+struct mdoc *
+mdoc_parse(const void *data, size_t len, const char **cause)
+{
+	struct mdoc *d;
+	size_t off = 0;
+	msgpack_unpack_return rc;
+
+	if (len == 0) {
+		*cause = "empty message";
+		return NULL;
+	}
+	if (msg_check(data, len, MSG_MAX_DEPTH, cause) != 0)
+		return NULL;
+	d = xcalloc(1, sizeof *d);
+	msgpack_unpacked_init(&d->u);
+	rc = msgpack_unpack_next(&d->u, data, len, &off);
+	if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
+		*cause = rc == MSGPACK_UNPACK_NOMEM_ERROR ?
+		    "message too large to decode" : "malformed msgpack";
+		mdoc_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* The top-level value of a document. */
+const struct mval *
+mdoc_root(const struct mdoc *d)
+{
+	return val(&d->u.data);
+}
+
+/* Free a document and every value in it. */
+void
+mdoc_free(struct mdoc *d)
+{
+	if (d == NULL)
+		return;
+	msgpack_unpacked_destroy(&d->u);
+	free(d);
+}
+
+/* struct mval is msgpack_object behind an incomplete type. */
+static const msgpack_object *
+obj(const struct mval *v)
+{
+	return (const msgpack_object *)v;
+}
+
+/* The inverse of obj(). */
+static const struct mval *
+val(const msgpack_object *o)
+{
+	return (const struct mval *)o;
+}
+
+/* The kind of a value. */
+enum mval_kind
+mval_kind(const struct mval *v)
+{
+	switch (obj(v)->type) {
+	case MSGPACK_OBJECT_NIL:
+		return MV_NIL;
+	case MSGPACK_OBJECT_BOOLEAN:
+		return MV_BOOL;
+	case MSGPACK_OBJECT_POSITIVE_INTEGER:
+	case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+		return MV_INT;
+	case MSGPACK_OBJECT_FLOAT32:
+	case MSGPACK_OBJECT_FLOAT64:
+		return MV_FLOAT;
+	case MSGPACK_OBJECT_STR:
+		return MV_STR;
+	case MSGPACK_OBJECT_BIN:
+		return MV_BIN;
+	case MSGPACK_OBJECT_ARRAY:
+		return MV_ARRAY;
+	case MSGPACK_OBJECT_MAP:
+		return MV_MAP;
+	default:
+		return MV_EXT;
+	}
+}
+
+/* An integer that fits int64_t; -1 for anything else. */
+int
+mval_int(const struct mval *v, int64_t *out)
+{
+	const msgpack_object *o = obj(v);
+
+	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+		if (o->via.u64 > INT64_MAX)
+			return -1;
+		*out = (int64_t)o->via.u64;
+		return 0;
+	}
+	if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+		*out = o->via.i64;
+		return 0;
+	}
+	return -1;
+}
+
+/* A boolean; -1 for anything else. */
+int
+mval_bool(const struct mval *v, int *out)
+{
+	if (obj(v)->type != MSGPACK_OBJECT_BOOLEAN)
+		return -1;
+	*out = obj(v)->via.boolean;
+	return 0;
+}
+
+/* A float or integer as a double; -1 for anything else. */
+int
+mval_double(const struct mval *v, double *out)
+{
+	int64_t i;
+
+	if (obj(v)->type == MSGPACK_OBJECT_FLOAT32 ||
+	    obj(v)->type == MSGPACK_OBJECT_FLOAT64) {
+		*out = obj(v)->via.f64;
+		return 0;
+	}
+	if (mval_int(v, &i) == 0) {
+		*out = (double)i;
+		return 0;
+	}
+	return -1;
+}
+
+/* The bytes of a string (not NUL-terminated) or NULL if v is no string. */
+const char *
+mval_str(const struct mval *v, size_t *len)
+{
+	if (obj(v)->type != MSGPACK_OBJECT_STR)
+		return NULL;
+	*len = obj(v)->via.str.size;
+	return obj(v)->via.str.size == 0 ? "" : obj(v)->via.str.ptr;
+}
+
+/* Copy a string without NUL bytes that fits in size; -1 otherwise. */
+int
+mval_strcpy(const struct mval *v, char *buf, size_t size)
+{
+	const char *s;
+	size_t len;
+
+	if ((s = mval_str(v, &len)) == NULL || len >= size ||
+	    memchr(s, '\0', len) != NULL)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+/* A new copy of a string without NUL bytes, or NULL. */
+char *
+mval_strdup(const struct mval *v)
+{
+	const char *s;
+	size_t len;
+
+	if ((s = mval_str(v, &len)) == NULL || memchr(s, '\0', len) != NULL)
+		return NULL;
+	return xstrndup(s, len);
+}
+
+/* Number of elements of an array or pairs of a map; 0 for scalars. */
+size_t
+mval_len(const struct mval *v)
+{
+	if (obj(v)->type == MSGPACK_OBJECT_ARRAY)
+		return obj(v)->via.array.size;
+	if (obj(v)->type == MSGPACK_OBJECT_MAP)
+		return obj(v)->via.map.size;
+	return 0;
+}
+
+/* Element i of an array, or NULL. */
+const struct mval *
+mval_at(const struct mval *v, size_t i)
+{
+	if (obj(v)->type != MSGPACK_OBJECT_ARRAY || i >= obj(v)->via.array.size)
+		return NULL;
+	return val(&obj(v)->via.array.ptr[i]);
+}
+
+/* Key of pair i of a map, or NULL. */
+const struct mval *
+mval_key(const struct mval *v, size_t i)
+{
+	if (obj(v)->type != MSGPACK_OBJECT_MAP || i >= obj(v)->via.map.size)
+		return NULL;
+	return val(&obj(v)->via.map.ptr[i].key);
+}
+
+/* Value of pair i of a map, or NULL. */
+const struct mval *
+mval_val(const struct mval *v, size_t i)
+{
+	if (obj(v)->type != MSGPACK_OBJECT_MAP || i >= obj(v)->via.map.size)
+		return NULL;
+	return val(&obj(v)->via.map.ptr[i].val);
+}
+
+/* The value under a string key of a map, or NULL. */
+const struct mval *
+mval_get(const struct mval *v, const char *key)
+{
+	const msgpack_object_map *m;
+	size_t klen = strlen(key);
+	uint32_t i;
+
+	if (obj(v)->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	m = &obj(v)->via.map;
+	for (i = 0; i < m->size; i++) {
+		const msgpack_object *k = &m->ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+		    memcmp(k->via.str.ptr, key, klen) == 0)
+			return val(&m->ptr[i].val);
+	}
+	return NULL;
+}
+
+/* Begin reading a link message: an array whose first element is its type. */
+int
+msg_open(const struct mdoc *d, struct msgr *r, int *type)
+{
+	const struct mval *root = mdoc_root(d);
+	int64_t t;
+
+	r->array = root;
+	r->next = 1;
+	r->error = 0;
+	if (mval_kind(root) != MV_ARRAY || mval_len(root) < 1 ||
+	    mval_int(mval_at(root, 0), &t) != 0 || t < 0 || t > INT_MAX)
+		return -1;
+	*type = (int)t;
+	return 0;
+}
+
+/* Finish reading: -1 if a getter failed or fields remain unread. */
+int
+msg_end(struct msgr *r)
+{
+	if (r->error || r->next != mval_len(r->array))
+		return -1;
+	return 0;
+}
+
+/* Next field as an integer within [min, max]. */
+static int
+get_int(struct msgr *r, int64_t *out, int64_t min, int64_t max)
+{
+	const struct mval *v = mval_at(r->array, r->next++);
+
+	if (v == NULL || mval_int(v, out) != 0 || *out < min || *out > max) {
+		*out = 0;
+		r->error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Next field as a string that fits buf; nil reads as "". */
+static int
+get_str(struct msgr *r, char *buf, size_t size)
+{
+	const struct mval *v = mval_at(r->array, r->next++);
+
+	if (v != NULL && mval_kind(v) == MV_NIL) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if (v == NULL || mval_strcpy(v, buf, size) != 0) {
+		buf[0] = '\0';
+		r->error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* Next field as a name that parse() maps to an enum value. */
+static int
+get_name(struct msgr *r, int (*parse)(const char *))
+{
+	char buf[64];
+	int v;
+
+	if (get_str(r, buf, sizeof buf) != 0)
+		return -1;
+	if ((v = parse(buf)) < 0) {
+		r->error = 1;
+		return -1;
+	}
+	return v;
+}
+
+/* Next field as a boolean. */
+static int
+get_bool(struct msgr *r, int *out)
+{
+	const struct mval *v = mval_at(r->array, r->next++);
+
+	if (v == NULL || mval_bool(v, out) != 0) {
+		*out = 0;
+		r->error = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* MSG_HELLO. */
+struct msgw *
+msg_pack_hello(const struct msg_hello *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_HELLO);
+	msgw_int(w, m->version);
+	msgw_str(w, m->zone);
+	msgw_int(w, m->pid);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_HELLO. */
+int
+msg_unpack_hello(struct msgr *r, struct msg_hello *m)
+{
+	int64_t v, pid;
+
+	get_int(r, &v, 0, UINT32_MAX);
+	m->version = (uint32_t)v;
+	get_str(r, m->zone, sizeof m->zone);
+	get_int(r, &pid, 0, INT_MAX);
+	m->pid = (pid_t)pid;
+	return msg_end(r);
+}
+
+/* A message without fields (MSG_SHUTDOWN, MSG_REOPEN_LOGS). */
+struct msgw *
+msg_pack_empty(int type)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, type);
+	msgw_array_end(w);
+	return w;
+}
+
+/* MSG_ZONE_START, MSG_ZONE_STOP or MSG_ZONE_RESTART. */
+struct msgw *
+msg_pack_zone_op(int type, const struct msg_zone_op *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, type);
+	msgw_str(w, m->op_id);
+	msgw_str(w, names_trigger(m->trigger));
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of a zone operation message; the operation id must not be empty. */
+int
+msg_unpack_zone_op(struct msgr *r, struct msg_zone_op *m)
+{
+	get_str(r, m->op_id, sizeof m->op_id);
+	m->trigger = get_name(r, names_trigger_parse);
+	if (m->op_id[0] == '\0')
+		r->error = 1;
+	return msg_end(r);
+}
+
+/* MSG_ZONE_STATUS. */
+struct msgw *
+msg_pack_zone_status(const struct zone_status *s)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_ZONE_STATUS);
+	msgw_str(w, names_state(s->state));
+	msgw_str(w, names_state(s->desired));
+	msgw_int(w, s->pid);
+	msgw_int(w, (int64_t)s->vm_start);
+	msgw_int(w, s->since_ms);
+	msgw_int(w, s->booted_at_ms);
+	msgw_str(w, s->op_id);
+	msgw_str(w, names_error(s->error));
+	msgw_str(w, s->message);
+	msgw_bool(w, s->eligible);
+	msgw_int(w, s->restarts);
+	msgw_int(w, s->exit_code);
+	msgw_int(w, s->exit_signal);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_ZONE_STATUS, each range-checked. */
+int
+msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
+{
+	int64_t pid, start, restarts, code, sig;
+
+	memset(s, 0, sizeof *s);
+	s->state = get_name(r, names_state_parse);
+	s->desired = get_name(r, names_state_parse);
+	get_int(r, &pid, 0, INT_MAX);
+	s->pid = (pid_t)pid;
+	get_int(r, &start, 0, INT64_MAX);
+	s->vm_start = (uint64_t)start;
+	get_int(r, &s->since_ms, 0, INT64_MAX);
+	get_int(r, &s->booted_at_ms, 0, INT64_MAX);
+	get_str(r, s->op_id, sizeof s->op_id);
+	s->error = get_name(r, names_error_parse);
+	get_str(r, s->message, sizeof s->message);
+	get_bool(r, &s->eligible);
+	get_int(r, &restarts, 0, UINT32_MAX);
+	s->restarts = (uint32_t)restarts;
+	get_int(r, &code, -1, 255);
+	s->exit_code = (int)code;
+	get_int(r, &sig, 0, 128);
+	s->exit_signal = (int)sig;
+	return msg_end(r);
+}
+
+/* MSG_OP_DONE. */
+struct msgw *
+msg_pack_op_done(const struct msg_op_done *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_OP_DONE);
+	msgw_str(w, m->op_id);
+	msgw_bool(w, m->ok);
+	msgw_str(w, names_error(m->error));
+	msgw_str(w, m->message);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_OP_DONE. */
+int
+msg_unpack_op_done(struct msgr *r, struct msg_op_done *m)
+{
+	get_str(r, m->op_id, sizeof m->op_id);
+	get_bool(r, &m->ok);
+	m->error = get_name(r, names_error_parse);
+	get_str(r, m->message, sizeof m->message);
+	return msg_end(r);
+}
+
+/* MSG_ESCALATE. */
+struct msgw *
+msg_pack_escalate(const struct msg_escalate *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_ESCALATE);
+	msgw_str(w, names_error(m->error));
+	msgw_str(w, m->message);
+	msgw_int(w, m->exit_code);
+	msgw_int(w, m->exit_signal);
+	msgw_int(w, m->uptime_ms);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_ESCALATE. */
+int
+msg_unpack_escalate(struct msgr *r, struct msg_escalate *m)
+{
+	int64_t code, sig;
+
+	m->error = get_name(r, names_error_parse);
+	get_str(r, m->message, sizeof m->message);
+	get_int(r, &code, -1, 255);
+	m->exit_code = (int)code;
+	get_int(r, &sig, 0, 128);
+	m->exit_signal = (int)sig;
+	get_int(r, &m->uptime_ms, 0, INT64_MAX);
+	return msg_end(r);
+}

@@ -1,0 +1,177 @@
+/*
+ * names.c: the kebab-case words of DESIGN.md for every enum that reaches a
+ * wire, a record, a log line or an operator.  The strings come from the
+ * X-macro tables of proto.h and zonevisor.h, so names cannot drift from the
+ * enums they stand for.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "zonevisor.h"
+
+#define AS_STRING(e, s) s,
+
+static const char *const state_names[] = { ZONE_STATES(AS_STRING) };
+static const char *const error_names[] = { ZONE_ERRORS(AS_STRING) };
+static const char *const trigger_names[] = { TRIGGERS(AS_STRING) };
+static const char *const operation_names[] = { OPERATIONS(AS_STRING) };
+static const char *const ctl_command_names[] = { CTL_COMMANDS(AS_STRING) };
+static const char *const ctl_error_names[] = { CTL_ERRORS(AS_STRING) };
+static const char *const event_names[] = { ZONE_EVENTS(AS_STRING) };
+
+static const char *lookup(const char *const *, int, int);
+static int parse(const char *const *, int, const char *);
+
+/* Return names[i], or "unknown" when i is out of range. */
+static const char *
+lookup(const char *const *names, int count, int i)
+{
+	if (i < 0 || i >= count)
+		return "unknown";
+	return names[i];
+}
+
+/* Return the index of s in names, or -1. */
+static int
+parse(const char *const *names, int count, const char *s)
+{
+	int i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < count; i++)
+		if (strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+/* Name of a zone state. */
+const char *
+names_state(int s)
+{
+	return lookup(state_names, ZS__COUNT, s);
+}
+
+/* Zone state of a name, or -1. */
+int
+names_state_parse(const char *s)
+{
+	return parse(state_names, ZS__COUNT, s);
+}
+
+/* Name of a zone error code. */
+const char *
+names_error(int e)
+{
+	return lookup(error_names, ERR__COUNT, e);
+}
+
+/* Zone error code of a name, or -1. */
+int
+names_error_parse(const char *s)
+{
+	return parse(error_names, ERR__COUNT, s);
+}
+
+/* Name of an operation trigger. */
+const char *
+names_trigger(int t)
+{
+	return lookup(trigger_names, TRIG__COUNT, t);
+}
+
+/* Trigger of a name, or -1. */
+int
+names_trigger_parse(const char *s)
+{
+	return parse(trigger_names, TRIG__COUNT, s);
+}
+
+/* Name of an operation, as used inside operation ids. */
+const char *
+names_operation(int op)
+{
+	return lookup(operation_names, OP__COUNT, op);
+}
+
+/* Name of a control command. */
+const char *
+names_ctl_command(int c)
+{
+	return lookup(ctl_command_names, CTL__COUNT, c);
+}
+
+/* Control command of a name, or -1. */
+int
+names_ctl_command_parse(const char *s)
+{
+	return parse(ctl_command_names, CTL__COUNT, s);
+}
+
+/* Name of a control error code. */
+const char *
+names_ctl_error(int e)
+{
+	return lookup(ctl_error_names, CTLERR__COUNT, e);
+}
+
+/* Name of a zone event, for transition log lines. */
+const char *
+names_event(int e)
+{
+	return lookup(event_names, ZE__COUNT, e);
+}
+
+/* Name of a link message type, for log lines about bad frames. */
+const char *
+names_msg_type(int type)
+{
+	switch (type) {
+	case MSG_HELLO:
+		return "hello";
+	case MSG_SHUTDOWN:
+		return "shutdown";
+	case MSG_REOPEN_LOGS:
+		return "reopen-logs";
+	case MSG_ZONE_START:
+		return "zone-start";
+	case MSG_ZONE_STOP:
+		return "zone-stop";
+	case MSG_ZONE_RESTART:
+		return "zone-restart";
+	case MSG_ZONE_STATUS:
+		return "zone-status";
+	case MSG_OP_DONE:
+		return "op-done";
+	case MSG_ESCALATE:
+		return "escalate";
+	}
+	return "unknown";
+}
+
+/* "SIGTERM" for 15; "signal 99" for numbers without a name. */
+const char *
+names_signal(int sig)
+{
+	static char buf[32];
+	const char *abbrev = sig > 0 && sig < NSIG ? sigabbrev_np(sig) : NULL;
+
+	if (abbrev != NULL)
+		snprintf(buf, sizeof buf, "SIG%s", abbrev);
+	else
+		snprintf(buf, sizeof buf, "signal %d", sig);
+	return buf;
+}
+
+/* "ENOENT" for ENOENT, so messages name errno as well as describe it. */
+const char *
+names_errno(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name != NULL ? name : "E?";
+}

@@ -1,0 +1,122 @@
+/*
+ * proc.c: facts about processes read from /proc.  A process's identity is
+ * its pid plus its start time (field 22 of /proc/PID/stat, in clock ticks
+ * since boot): a pid can be reused, the pair cannot, so every signal sent to
+ * a process zonevisor did not just fork is preceded by an identity check.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "zonevisor.h"
+
+static int proc_stat_field(pid_t, int, uint64_t *);
+
+/* Read numeric field n (1-based, as in proc(5)) of /proc/PID/stat. */
+static int
+proc_stat_field(pid_t pid, int n, uint64_t *out)
+{
+	char path[64], buf[1024], *p;
+	ssize_t len;
+	int fd, field;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	/* The command (field 2) may hold spaces and parentheses. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	p++;
+	for (field = 3; field < n; field++) {
+		p = strchr(p + 1, ' ');
+		if (p == NULL)
+			return -1;
+	}
+	p++;
+	if (n == 3) {
+		*out = (uint64_t)(unsigned char)*p;
+		return 0;
+	}
+	*out = strtoull(p, NULL, 10);
+	return 0;
+}
+
+/* Start time of pid in clock ticks since boot; -1 if it does not exist. */
+int
+proc_start_time(pid_t pid, uint64_t *start)
+{
+	return proc_stat_field(pid, 22, start);
+}
+
+/* Parent pid of pid; -1 if it does not exist. */
+int
+proc_parent(pid_t pid, pid_t *ppid)
+{
+	uint64_t v;
+
+	if (proc_stat_field(pid, 4, &v) != 0)
+		return -1;
+	*ppid = (pid_t)v;
+	return 0;
+}
+
+/* 1 if pid exists and started at start_time, 0 otherwise. */
+int
+proc_identity_matches(pid_t pid, uint64_t start_time)
+{
+	uint64_t now;
+
+	if (pid <= 0 || proc_start_time(pid, &now) != 0)
+		return 0;
+	return now == start_time;
+}
+
+/*
+ * List the children of the calling process by scanning /proc (the
+ * /proc/PID/task/TID/children file misses children of other threads and is
+ * not built into every kernel).  The caller frees *pids.
+ */
+int
+proc_children(pid_t **pids, size_t *n)
+{
+	DIR *d;
+	struct dirent *de;
+	pid_t self = getpid(), ppid;
+	size_t cap = 0;
+
+	*pids = NULL;
+	*n = 0;
+	if ((d = opendir("/proc")) == NULL) {
+		log_warn("%s: opendir /proc", __func__);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+
+		if (*end != '\0' || pid <= 0 || pid == self)
+			continue;
+		if (proc_parent((pid_t)pid, &ppid) != 0 || ppid != self)
+			continue;
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*pids = xreallocarray(*pids, cap, sizeof **pids);
+		}
+		(*pids)[(*n)++] = (pid_t)pid;
+	}
+	closedir(d);
+	return 0;
+}

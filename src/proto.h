@@ -1,0 +1,240 @@
+/*
+ * proto.h: the wire protocol of zonevisor, shared by zonevisord, zonectl and
+ * the tests.  It holds the protocol version, the numbered message types of the
+ * parent <-> worker link, the kebab-case vocabularies (states, error codes,
+ * triggers, control commands) as one X-macro table each, and the message
+ * layer of msg.c: the only code that touches msgpack.
+ *
+ * Framing, on both the worker socketpairs and the control socket: a 4-byte
+ * big-endian payload length, then exactly one msgpack object.  Frames larger
+ * than FRAME_MAX are refused without reading their payload.
+ */
+#ifndef ZV_PROTO_H
+#define ZV_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROTO_VERSION	1		/* link and control protocol version */
+#define FRAME_HEADER	4		/* bytes of the big-endian length */
+#define FRAME_MAX	(1024 * 1024)	/* largest payload accepted */
+#define MSG_MAX_DEPTH	16		/* deepest container nesting accepted */
+
+#define ZONE_NAME_MAX	64		/* ^[a-z0-9][a-z0-9_-]{0,63}$ */
+#define OP_ID_MAX	128		/* <zone>-<operation>-<uuid> and NUL */
+#define MESSAGE_MAX	256		/* error messages carried in statuses */
+
+#define AS_ENUM(e, s) e,
+
+/* Zone lifecycle states (DESIGN §2); the wire carries the strings. */
+#define ZONE_STATES(X) \
+	X(ZS_STOPPED, "stopped") \
+	X(ZS_STARTING, "starting") \
+	X(ZS_RUNNING, "running") \
+	X(ZS_STOPPING, "stopping") \
+	X(ZS_FAILED, "failed")
+enum zone_state { ZONE_STATES(AS_ENUM) ZS__COUNT };
+
+/* Error codes of a failed zone or operation (DESIGN §2). */
+#define ZONE_ERRORS(X) \
+	X(ERR_NONE, "none") \
+	X(ERR_VM_SPAWN_FAILED, "vm-spawn-failed") \
+	X(ERR_VM_START_FAILED, "vm-start-failed") \
+	X(ERR_READINESS_FAILED, "readiness-failed") \
+	X(ERR_VM_PROCESS_MISSING, "vm-process-missing") \
+	X(ERR_GATEWAY_SERVICE_UNHEALTHY, "gateway-service-unhealthy") \
+	X(ERR_SECRET_RESOLUTION_FAILED, "secret-resolution-failed") \
+	X(ERR_RECORD_WRITE_FAILED, "record-write-failed") \
+	X(ERR_STALE_GENERATION_CLOSED, "stale-generation-closed") \
+	X(ERR_SUPERSEDED, "superseded") \
+	X(ERR_RECOVERY_TIMEOUT, "recovery-timeout") \
+	X(ERR_WORKER_LOST, "worker-lost") \
+	X(ERR_OWNER_UNSAFE, "owner-unsafe")
+enum zone_error { ZONE_ERRORS(AS_ENUM) ERR__COUNT };
+
+/* What caused an operation (DESIGN §3). */
+#define TRIGGERS(X) \
+	X(TRIG_CONTROLLER_START, "controller-start") \
+	X(TRIG_OPERATOR_START, "operator-start") \
+	X(TRIG_OPERATOR_STOP, "operator-stop") \
+	X(TRIG_OPERATOR_RESTART, "operator-restart") \
+	X(TRIG_AUTO_RECOVERY, "auto-recovery") \
+	X(TRIG_CREDENTIALS_REFRESH, "credentials-refresh") \
+	X(TRIG_RELOAD, "reload") \
+	X(TRIG_SHUTDOWN, "shutdown")
+enum trigger { TRIGGERS(AS_ENUM) TRIG__COUNT };
+
+/* Operations; the middle word of an operation id (DESIGN §3). */
+#define OPERATIONS(X) \
+	X(OP_START, "start") \
+	X(OP_STOP, "stop") \
+	X(OP_RESTART, "restart") \
+	X(OP_COLD_START, "cold-start") \
+	X(OP_CREDENTIALS_REFRESH, "credentials-refresh")
+enum operation { OPERATIONS(AS_ENUM) OP__COUNT };
+
+/* Control requests: the "cmd" string of a request (DESIGN §11). */
+#define CTL_COMMANDS(X) \
+	X(CTL_STATUS, "status") \
+	X(CTL_START, "start") \
+	X(CTL_STOP, "stop") \
+	X(CTL_RESTART, "restart") \
+	X(CTL_VERSION, "version")
+enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
+
+/* Error codes of control responses that are not zone error codes. */
+#define CTL_ERRORS(X) \
+	X(CTLERR_BAD_REQUEST, "bad-request") \
+	X(CTLERR_UNKNOWN_COMMAND, "unknown-command") \
+	X(CTLERR_UNKNOWN_ZONE, "unknown-zone") \
+	X(CTLERR_UNSUPPORTED_VERSION, "unsupported-version") \
+	X(CTLERR_PERMISSION_DENIED, "permission-denied") \
+	X(CTLERR_TOO_MANY_CLIENTS, "too-many-clients") \
+	X(CTLERR_FRAME_TOO_LARGE, "frame-too-large") \
+	X(CTLERR_SHUTTING_DOWN, "shutting-down") \
+	X(CTLERR_NOT_ELIGIBLE, "not-eligible") \
+	X(CTLERR_WORKER_UNAVAILABLE, "worker-unavailable")
+enum ctl_error { CTL_ERRORS(AS_ENUM) CTLERR__COUNT };
+
+/*
+ * Message types of the parent <-> worker link, numbered in blocks and never
+ * renumbered.  Every message is a msgpack array [type, field...]; beside each
+ * value are its fields.
+ */
+enum msg_type {
+	/* 1..99: link */
+	MSG_HELLO = 1,		/* version, zone, pid */
+	MSG_SHUTDOWN = 2,	/* (none): stop the VM (trigger shutdown), then exit */
+	MSG_REOPEN_LOGS = 3,	/* (none): reopen console.log */
+
+	/* 100..199: parent -> worker, zone operations */
+	MSG_ZONE_START = 100,	/* op_id, trigger */
+	MSG_ZONE_STOP = 101,	/* op_id, trigger */
+	MSG_ZONE_RESTART = 102,	/* op_id, trigger */
+
+	/* 200..299: worker -> parent, reports */
+	MSG_ZONE_STATUS = 200,	/* state, desired, pid, vm_start, since_ms, booted_at_ms, op_id,
+				   error, message, eligible, restarts, exit_code, exit_signal */
+	MSG_OP_DONE = 201,	/* op_id, ok, error, message */
+	MSG_ESCALATE = 202,	/* error, message, exit_code, exit_signal, uptime_ms */
+};
+
+/* MSG_HELLO: both ends send one first and check the version. */
+struct msg_hello {
+	uint32_t	version;
+	char		zone[ZONE_NAME_MAX + 1];
+	pid_t		pid;
+};
+
+/* MSG_ZONE_START, MSG_ZONE_STOP, MSG_ZONE_RESTART. */
+struct msg_zone_op {
+	char		op_id[OP_ID_MAX];
+	int		trigger;		/* TRIG_* */
+};
+
+/* MSG_ZONE_STATUS: everything the parent shows of a zone. */
+struct zone_status {
+	int		state;			/* ZS_* */
+	int		desired;		/* ZS_RUNNING or ZS_STOPPED */
+	pid_t		pid;			/* VM pid, 0 when none */
+	uint64_t	vm_start;		/* VM start time, /proc/PID/stat field 22 */
+	int64_t		since_ms;		/* realtime ms the state was entered */
+	int64_t		booted_at_ms;		/* realtime ms the VM was spawned, 0 when none */
+	char		op_id[OP_ID_MAX];	/* current or last operation, "" when none */
+	int		error;			/* ERR_* of a failed state or ERR_NONE */
+	char		message[MESSAGE_MAX];
+	int		eligible;		/* cold_start_eligible */
+	uint32_t	restarts;		/* restarts since the worker began */
+	int		exit_code;		/* last VM exit status, -1 when none */
+	int		exit_signal;		/* last VM killing signal, 0 when none */
+};
+
+/* MSG_OP_DONE: an operation finished (ok) or failed. */
+struct msg_op_done {
+	char		op_id[OP_ID_MAX];
+	int		ok;
+	int		error;			/* ERR_* */
+	char		message[MESSAGE_MAX];
+};
+
+/* MSG_ESCALATE: the worker hands a failure to the parent's policy. */
+struct msg_escalate {
+	int		error;			/* ERR_* */
+	char		message[MESSAGE_MAX];
+	int		exit_code;
+	int		exit_signal;
+	int64_t		uptime_ms;
+};
+
+/* names.c: the kebab-case strings of every vocabulary above. */
+const char *names_state(int);
+int names_state_parse(const char *);
+const char *names_error(int);
+int names_error_parse(const char *);
+const char *names_trigger(int);
+int names_trigger_parse(const char *);
+const char *names_operation(int);
+const char *names_ctl_command(int);
+int names_ctl_command_parse(const char *);
+const char *names_ctl_error(int);
+const char *names_msg_type(int);
+
+/* msg.c: writing.  Containers get their counts patched on *_end. */
+struct msgw;
+struct msgw *msgw_new(void);
+void msgw_free(struct msgw *);
+void msgw_array_begin(struct msgw *);
+void msgw_array_end(struct msgw *);
+void msgw_map_begin(struct msgw *);
+void msgw_map_end(struct msgw *);
+void msgw_int(struct msgw *, int64_t);
+void msgw_bool(struct msgw *, int);
+void msgw_nil(struct msgw *);
+void msgw_double(struct msgw *, double);
+void msgw_str(struct msgw *, const char *);		/* NULL packs nil */
+void msgw_strn(struct msgw *, const char *, size_t);
+const void *msgw_frame(struct msgw *, size_t *);
+
+/* msg.c: reading.  A document is one checked frame payload. */
+enum mval_kind { MV_NIL, MV_BOOL, MV_INT, MV_FLOAT, MV_STR, MV_BIN, MV_ARRAY, MV_MAP, MV_EXT };
+struct mdoc;
+struct mval;
+int msg_check(const void *, size_t, int, const char **);
+struct mdoc *mdoc_parse(const void *, size_t, const char **);
+const struct mval *mdoc_root(const struct mdoc *);
+void mdoc_free(struct mdoc *);
+enum mval_kind mval_kind(const struct mval *);
+int mval_int(const struct mval *, int64_t *);
+int mval_bool(const struct mval *, int *);
+int mval_double(const struct mval *, double *);
+const char *mval_str(const struct mval *, size_t *);
+int mval_strcpy(const struct mval *, char *, size_t);
+char *mval_strdup(const struct mval *);
+size_t mval_len(const struct mval *);
+const struct mval *mval_at(const struct mval *, size_t);
+const struct mval *mval_key(const struct mval *, size_t);
+const struct mval *mval_val(const struct mval *, size_t);
+const struct mval *mval_get(const struct mval *, const char *);
+
+/* msg.c: link messages, one pack/unpack pair per structure. */
+struct msgw *msg_pack_hello(const struct msg_hello *);
+struct msgw *msg_pack_empty(int);
+struct msgw *msg_pack_zone_op(int, const struct msg_zone_op *);
+struct msgw *msg_pack_zone_status(const struct zone_status *);
+struct msgw *msg_pack_op_done(const struct msg_op_done *);
+struct msgw *msg_pack_escalate(const struct msg_escalate *);
+struct msgr {
+	const struct mval	*array;
+	size_t			 next;
+	int			 error;
+};
+int msg_open(const struct mdoc *, struct msgr *, int *);
+int msg_end(struct msgr *);
+int msg_unpack_hello(struct msgr *, struct msg_hello *);
+int msg_unpack_zone_op(struct msgr *, struct msg_zone_op *);
+int msg_unpack_zone_status(struct msgr *, struct zone_status *);
+int msg_unpack_op_done(struct msgr *, struct msg_op_done *);
+int msg_unpack_escalate(struct msgr *, struct msg_escalate *);
+
+#endif

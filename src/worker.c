@@ -1,0 +1,295 @@
+/*
+ * worker.c: the process that owns one zone.  zonevisord forks it; it then
+ * makes itself a clean process (its own libev loop from ev_loop_new(), never
+ * the default loop that would reap its VM behind its back; default signal
+ * dispositions; no descriptor but its link to the parent; a name such as
+ * zv:alpha), becomes a child subreaper so the VM's strays come back to it,
+ * and serves the parent's operations over a msgpack socketpair.
+ *
+ * If the parent dies (EOF on the link, or the SIGTERM that PR_SET_PDEATHSIG
+ * sends), the worker stops its VM gracefully and exits: nothing is left
+ * running without an owner.  A malformed frame from the parent is treated
+ * the same way: the worker trusts nothing it cannot read.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "zonevisor.h"
+
+static struct ev_loop	*worker_loop;
+static struct zone	*worker_zone;
+static struct peer	*worker_link;
+static int		 worker_hello;
+static ev_signal	 worker_sigs[4];
+
+static void worker_setup(const struct zone_config *, int);
+static void worker_signal(int);
+static void worker_signal_cb(struct ev_loop *, ev_signal *, int);
+static void worker_send(struct msgw *);
+static void worker_report(struct zone *);
+static void worker_op_done(struct zone *, const struct zone_op *, int, int,
+    const char *);
+static void worker_escalate(struct zone *, const struct msg_escalate *);
+static void worker_dispatch_parent(struct peer *, const struct mdoc *, void *);
+static void worker_bad_frame(struct peer *, const char *, void *);
+static void worker_parent_gone(struct peer *, const char *, void *);
+static void worker_zone_op(int, struct msgr *);
+
+static const struct peer_ops worker_link_ops = {
+	worker_dispatch_parent, worker_bad_frame, worker_parent_gone
+};
+
+/*
+ * Make the freshly forked process a worker: die with the parent, drop every
+ * descriptor but the link and stdio, reset signals, take a name, and become
+ * a subreaper.
+ */
+static void
+worker_setup(const struct zone_config *zc, int fd)
+{
+	pid_t parent = getppid();
+	char name[32];
+
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		log_warn("%s: PR_SET_PDEATHSIG", __func__);
+	if (getppid() != parent)
+		_exit(0);	/* the parent died before the line above */
+	/* Own process group: a ^C meant for zonevisord reaches it alone. */
+	setpgid(0, 0);
+	if (fd > 3)
+		close_range(3, (unsigned int)fd - 1, 0);
+	close_range((unsigned int)fd + 1, ~0U, 0);
+	spawn_child_reset();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	snprintf(name, sizeof name, "zv:%s", zc->name);
+	prctl(PR_SET_NAME, name);
+	log_procinit(name);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		log_warn("%s: PR_SET_CHILD_SUBREAPER", __func__);
+	reaper_reset();
+}
+
+/* What each signal means to a worker. */
+static void
+worker_signal(int sig)
+{
+	switch (sig) {
+	case SIGCHLD:
+		reaper_run();
+		break;
+	case SIGTERM:
+		log_info("SIGTERM: stopping the VM, then exiting");
+		zone_shutdown(worker_zone);
+		break;
+	case SIGUSR1:
+		console_reopen(&worker_zone->console);
+		break;
+	case SIGHUP:
+		break;	/* the parent reloads; a worker has nothing to do */
+	}
+}
+
+/* Signals reach the loop here, so handling them may do anything. */
+static void
+worker_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	worker_signal(w->signum);
+	if (zone_at_rest(worker_zone) && worker_zone->exiting)
+		ev_break(loop, EVBREAK_ALL);
+}
+
+/* Send a message to the parent; a lost parent is noticed by the reader. */
+static void
+worker_send(struct msgw *w)
+{
+	if (worker_link == NULL) {
+		msgw_free(w);
+		return;
+	}
+	peer_send(worker_link, w);
+}
+
+/* Report the zone's status; end the loop once a shutdown is complete. */
+static void
+worker_report(struct zone *z)
+{
+	worker_send(msg_pack_zone_status(&z->st));
+	if (z->exiting && zone_at_rest(z))
+		ev_break(worker_loop, EVBREAK_ALL);
+}
+
+/* Tell the parent an operation ended. */
+static void
+worker_op_done(struct zone *z, const struct zone_op *op, int ok, int error,
+    const char *message)
+{
+	struct msg_op_done m;
+
+	memset(&m, 0, sizeof m);
+	snprintf(m.op_id, sizeof m.op_id, "%s", op->id);
+	m.ok = ok;
+	m.error = error;
+	snprintf(m.message, sizeof m.message, "%s", message);
+	worker_send(msg_pack_op_done(&m));
+}
+
+/* Hand a failure to the parent's recovery policy. */
+static void
+worker_escalate(struct zone *z, const struct msg_escalate *esc)
+{
+	log_warnx("zone %s: escalating %s to the supervisor", z->zc->name,
+	    names_error(esc->error));
+	worker_send(msg_pack_escalate(esc));
+}
+
+/* Queue an operation the parent asked for. */
+static void
+worker_zone_op(int type, struct msgr *r)
+{
+	struct msg_zone_op m;
+	struct zone_op *op;
+
+	if (msg_unpack_zone_op(r, &m) != 0) {
+		worker_bad_frame(worker_link, "malformed zone operation", NULL);
+		return;
+	}
+	op = xcalloc(1, sizeof *op);
+	snprintf(op->id, sizeof op->id, "%s", m.op_id);
+	op->trigger = m.trigger;
+	op->kind = type == MSG_ZONE_STOP ? OP_STOP :
+	    type == MSG_ZONE_RESTART ? OP_RESTART : OP_START;
+	zone_submit(worker_zone, op);
+}
+
+/* A message from the parent. */
+static void
+worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
+{
+	struct msg_hello hello;
+	struct msgr r;
+	int type;
+
+	if (msg_open(doc, &r, &type) != 0) {
+		worker_bad_frame(p, "message without a type", arg);
+		return;
+	}
+	if (!worker_hello && type != MSG_HELLO) {
+		worker_bad_frame(p, "message before hello", arg);
+		return;
+	}
+	switch (type) {
+	case MSG_HELLO:
+		if (msg_unpack_hello(&r, &hello) != 0 ||
+		    hello.version != PROTO_VERSION) {
+			worker_bad_frame(p, "bad hello or protocol version", arg);
+			return;
+		}
+		worker_hello = 1;
+		break;
+	case MSG_SHUTDOWN:
+		if (msg_end(&r) != 0) {
+			worker_bad_frame(p, "malformed shutdown", arg);
+			return;
+		}
+		zone_shutdown(worker_zone);
+		break;
+	case MSG_REOPEN_LOGS:
+		console_reopen(&worker_zone->console);
+		break;
+	case MSG_ZONE_START:
+	case MSG_ZONE_STOP:
+	case MSG_ZONE_RESTART:
+		worker_zone_op(type, &r);
+		break;
+	default:
+		worker_bad_frame(p, "unexpected message type", arg);
+		break;
+	}
+}
+
+/* The parent sent something unreadable: trust it no more, stop and exit. */
+static void
+worker_bad_frame(struct peer *p, const char *cause, void *arg)
+{
+	log_warnx("bad message from the parent (%s); stopping the zone and "
+	    "exiting", cause);
+	peer_free(worker_link);
+	worker_link = NULL;
+	zone_shutdown(worker_zone);
+}
+
+/* The parent is gone: stop the VM, then exit. */
+static void
+worker_parent_gone(struct peer *p, const char *why, void *arg)
+{
+	log_warnx("lost the link to the parent (%s); stopping the zone and "
+	    "exiting", why);
+	peer_free(worker_link);
+	worker_link = NULL;
+	zone_shutdown(worker_zone);
+}
+
+/*
+ * The worker's life: set up, greet the parent, serve it until told to stop
+ * (or until it is gone), then exit.  initial, when set, is the status the
+ * zone starts with (failed{worker-lost} after a predecessor died).
+ */
+void
+worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
+    const struct zone_status *initial)
+{
+	static const int sigs[] = { SIGCHLD, SIGTERM, SIGUSR1, SIGHUP };
+	struct msg_hello hello;
+	size_t i;
+
+	worker_setup(zc, fd);
+	if ((worker_loop = ev_loop_new(EVFLAG_AUTO)) == NULL)
+		fatalx("zone %s: cannot create an event loop", zc->name);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		ev_signal_init(&worker_sigs[i], worker_signal_cb, sigs[i]);
+		ev_signal_start(worker_loop, &worker_sigs[i]);
+	}
+	worker_link = peer_new(worker_loop, fd, FRAME_MAX, CONTROL_MAX_OUTPUT,
+	    &worker_link_ops, NULL);
+	memset(&hello, 0, sizeof hello);
+	hello.version = PROTO_VERSION;
+	snprintf(hello.zone, sizeof hello.zone, "%s", zc->name);
+	hello.pid = getpid();
+	worker_send(msg_pack_hello(&hello));
+
+	worker_zone = zone_new(worker_loop, cfg, zc);
+	worker_zone->report = worker_report;
+	worker_zone->op_done = worker_op_done;
+	worker_zone->escalate = worker_escalate;
+	if (initial != NULL) {
+		worker_zone->st.state = initial->state;
+		worker_zone->st.error = initial->error;
+		worker_zone->st.eligible = initial->eligible;
+		worker_zone->st.restarts = initial->restarts;
+		snprintf(worker_zone->st.message, sizeof worker_zone->st.message,
+		    "%s", initial->message);
+	}
+	worker_send(msg_pack_zone_status(&worker_zone->st));
+	log_debug("zone %s: worker ready", zc->name);
+
+	ev_run(worker_loop, 0);
+
+	if (worker_link != NULL)
+		peer_flush_blocking(worker_link, 1000);
+	log_info("zone %s: worker exiting", zc->name);
+	peer_free(worker_link);
+	zone_free(worker_zone);
+	ev_loop_destroy(worker_loop);
+	exit(0);
+}

@@ -1,0 +1,124 @@
+/*
+ * zone_fsm.c: the zone lifecycle state machine of a worker, as one table of
+ * (state x event) -> {next state, action} with every cell written out: a
+ * cell that ignores or refuses an event says so.  zone_fsm_feed() is the one
+ * entry point; it runs an event and every event the actions post, to
+ * completion, logs each transition as "zone alpha: running -> stopping on
+ * stop-requested", reports the new status to the parent, and starts the
+ * next queued operation once none is in flight.
+ */
+#include "config.h"
+
+#include "log.h"
+#include "zonevisor.h"
+
+#define IGNORE(s)	{ (s), zone_ignore }
+#define REFUSE(s)	{ (s), zone_refuse }
+
+const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
+	[ZS_STOPPED] = {
+		[ZE_START] =		{ ZS_STARTING, zone_spawn },
+		[ZE_STOP] =		{ ZS_STOPPED, zone_already },
+		[ZE_RESTART] =		{ ZS_STARTING, zone_spawn },
+		[ZE_SPAWNED] =		IGNORE(ZS_STOPPED),
+		[ZE_SPAWN_FAILED] =	IGNORE(ZS_STOPPED),
+		[ZE_READY] =		IGNORE(ZS_STOPPED),
+		[ZE_VM_EXITED] =	IGNORE(ZS_STOPPED),
+		[ZE_STOP_TIMEOUT] =	IGNORE(ZS_STOPPED),
+		[ZE_KILL_TIMEOUT] =	IGNORE(ZS_STOPPED),
+	},
+	[ZS_STARTING] = {
+		[ZE_START] =		REFUSE(ZS_STARTING),
+		[ZE_STOP] =		{ ZS_STOPPING, zone_supersede },
+		[ZE_RESTART] =		REFUSE(ZS_STARTING),
+		[ZE_SPAWNED] =		{ ZS_STARTING, zone_await_ready },
+		[ZE_SPAWN_FAILED] =	{ ZS_FAILED, zone_spawn_failed },
+		[ZE_READY] =		{ ZS_RUNNING, zone_started },
+		[ZE_VM_EXITED] =	{ ZS_FAILED, zone_start_exited },
+		[ZE_STOP_TIMEOUT] =	IGNORE(ZS_STARTING),
+		[ZE_KILL_TIMEOUT] =	IGNORE(ZS_STARTING),
+	},
+	[ZS_RUNNING] = {
+		[ZE_START] =		{ ZS_RUNNING, zone_already },
+		[ZE_STOP] =		{ ZS_STOPPING, zone_close },
+		[ZE_RESTART] =		{ ZS_STOPPING, zone_close },
+		[ZE_SPAWNED] =		IGNORE(ZS_RUNNING),
+		[ZE_SPAWN_FAILED] =	IGNORE(ZS_RUNNING),
+		[ZE_READY] =		IGNORE(ZS_RUNNING),
+		[ZE_VM_EXITED] =	{ ZS_FAILED, zone_vm_lost },
+		[ZE_STOP_TIMEOUT] =	IGNORE(ZS_RUNNING),
+		[ZE_KILL_TIMEOUT] =	IGNORE(ZS_RUNNING),
+	},
+	[ZS_STOPPING] = {
+		[ZE_START] =		REFUSE(ZS_STOPPING),
+		[ZE_STOP] =		{ ZS_STOPPING, zone_supersede },
+		[ZE_RESTART] =		REFUSE(ZS_STOPPING),
+		[ZE_SPAWNED] =		IGNORE(ZS_STOPPING),
+		[ZE_SPAWN_FAILED] =	IGNORE(ZS_STOPPING),
+		[ZE_READY] =		IGNORE(ZS_STOPPING),
+		[ZE_VM_EXITED] =	{ ZS_BY_ACTION, zone_closed },
+		[ZE_STOP_TIMEOUT] =	{ ZS_STOPPING, zone_kill },
+		[ZE_KILL_TIMEOUT] =	{ ZS_FAILED, zone_close_failed },
+	},
+	[ZS_FAILED] = {
+		[ZE_START] =		{ ZS_BY_ACTION, zone_start_from_failed },
+		[ZE_STOP] =		{ ZS_BY_ACTION, zone_stop_from_failed },
+		[ZE_RESTART] =		{ ZS_BY_ACTION, zone_start_from_failed },
+		[ZE_SPAWNED] =		IGNORE(ZS_FAILED),
+		[ZE_SPAWN_FAILED] =	IGNORE(ZS_FAILED),
+		[ZE_READY] =		IGNORE(ZS_FAILED),
+		[ZE_VM_EXITED] =	{ ZS_FAILED, zone_late_exit },
+		[ZE_STOP_TIMEOUT] =	IGNORE(ZS_FAILED),
+		[ZE_KILL_TIMEOUT] =	IGNORE(ZS_FAILED),
+	},
+};
+
+/*
+ * Feed one event to a zone.  Called again from inside an action (through
+ * zone_post), it only queues the event: the outer call runs it next, so
+ * every event sees the state the previous one left.
+ */
+void
+zone_fsm_feed(struct zone *z, int ev)
+{
+	if (z->npending == ZONE_PENDING_MAX)
+		fatalx("zone %s: event queue overflow on %s", z->zc->name,
+		    names_event(ev));
+	z->pending[z->npending++] = ev;
+	if (z->feeding)
+		return;
+	z->feeding = 1;
+	for (;;) {
+		const struct zone_fsm_cell *cell;
+		int from, to, i;
+
+		if (z->npending == 0) {
+			if (z->op != NULL || TAILQ_EMPTY(&z->queue))
+				break;
+			zone_next_op(z);
+			continue;
+		}
+		ev = z->pending[0];
+		for (i = 1; i < z->npending; i++)
+			z->pending[i - 1] = z->pending[i];
+		z->npending--;
+
+		from = z->st.state;
+		cell = &zone_fsm_table[from][ev];
+		z->event = ev;
+		to = cell->action(z, cell->next);
+		if (cell->action == zone_ignore)
+			continue;
+		if (to != from) {
+			log_info("zone %s: %s -> %s on %s", z->zc->name,
+			    names_state(from), names_state(to), names_event(ev));
+			z->st.state = to;
+			z->st.since_ms = clock_now_ms();
+		} else
+			log_debug("zone %s: %s on %s", z->zc->name,
+			    names_state(from), names_event(ev));
+		z->report(z);
+		zone_report_done(z);
+	}
+	z->feeding = 0;
+}

@@ -1,0 +1,535 @@
+/*
+ * zonectl.c: the operator's control tool.  It speaks the control protocol
+ * of proto.h to zonevisord, prints answers as an aligned table (or, with
+ * --json, as the JSON of the daemon's own answer), and exits with the codes
+ * of DESIGN §11 so scripts can tell a failed operation (1) from bad usage
+ * (2), a zone that is not running (3), an unknown zone (4), a permission
+ * problem (5) and a daemon that does not answer (6).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "zonevisor.h"
+
+#define WAIT_TIMEOUT_MS		(5 * 60 * 1000)
+#define REQUEST_TIMEOUT_MS	(30 * 1000)
+
+static const char	*socket_path;
+static int		 json;
+static int64_t		 timeout_ms = -1;
+static struct client_conn conn;
+static int64_t		 next_id = 1;
+
+static void usage(void) __attribute__((noreturn));
+static void die(int, const char *, ...) __attribute__((format(printf, 2, 3),
+    noreturn));
+static void ctl_connect(void);
+static int64_t ctl_send(const char *, const char *, int, int, char **);
+static struct mdoc *ctl_recv(int64_t, int64_t);
+static int error_exit_code(const char *);
+static const char *str_field(const struct mval *, const char *, char *, size_t);
+static int64_t int_field(const struct mval *, const char *, int64_t);
+static void format_uptime(int64_t, char *, size_t);
+static int cmd_status(int, char **);
+static int cmd_operation(const char *, int, char **);
+static int cmd_version(int, char **);
+static int print_error(const struct mval *, const char *);
+static int answer_ok(const struct mval *);
+static char **all_zones(int *);
+
+/* Print the synopsis and exit with the usage code. */
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: zonectl [-s socket] [--json] [--timeout duration] command\n"
+	    "commands:\n"
+	    "  status [zone ...]                   show zones (exit 3 if a named zone is not running)\n"
+	    "  start [--no-wait] zone ... | --all  start zones, wait until running or failed\n"
+	    "  stop [--no-wait] zone ... | --all   stop zones\n"
+	    "  restart [--no-wait] zone ... | --all\n"
+	    "  version                             client and daemon versions\n"
+	    "The socket is -s, else $ZONEVISOR_SOCKET, else %s.\n", DEFAULT_SOCKET);
+	exit(ZC_EXIT_USAGE);
+}
+
+/* Print "zonectl: message" and exit with code. */
+static void
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("zonectl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+/* Connect, or exit 6 (5 when the socket refuses us). */
+static void
+ctl_connect(void)
+{
+	if (client_connect(&conn, socket_path) == 0)
+		return;
+	if (errno == EACCES || errno == EPERM)
+		die(ZC_EXIT_PERMISSION, "cannot connect to %s: %s", socket_path,
+		    strerror(errno));
+	die(ZC_EXIT_UNREACHABLE, "cannot reach zonevisord at %s: %s (is it "
+	    "running? use -s or ZONEVISOR_SOCKET)", socket_path, strerror(errno));
+}
+
+/*
+ * Send {v, id, cmd, zone?, args?}; args holds "wait" when wait >= 0 and
+ * "zones" when nzones > 0.  Returns the request id.
+ */
+static int64_t
+ctl_send(const char *cmd, const char *zone, int wait, int nzones, char **zones)
+{
+	struct msgw *w = msgw_new();
+	int64_t id = next_id++;
+	int i;
+
+	msgw_map_begin(w);
+	msgw_str(w, "v");
+	msgw_int(w, PROTO_VERSION);
+	msgw_str(w, "id");
+	msgw_int(w, id);
+	msgw_str(w, "cmd");
+	msgw_str(w, cmd);
+	if (zone != NULL) {
+		msgw_str(w, "zone");
+		msgw_str(w, zone);
+	}
+	if (wait >= 0 || nzones > 0) {
+		msgw_str(w, "args");
+		msgw_map_begin(w);
+		if (wait >= 0) {
+			msgw_str(w, "wait");
+			msgw_bool(w, wait);
+		}
+		if (nzones > 0) {
+			msgw_str(w, "zones");
+			msgw_array_begin(w);
+			for (i = 0; i < nzones; i++)
+				msgw_str(w, zones[i]);
+			msgw_array_end(w);
+		}
+		msgw_map_end(w);
+	}
+	msgw_map_end(w);
+	if (client_send(&conn, w) != 0)
+		die(ZC_EXIT_UNREACHABLE, "cannot send to zonevisord: %s",
+		    strerror(errno));
+	return id;
+}
+
+/* Read one answer within timeout ms of start; exit on failure. */
+static struct mdoc *
+ctl_recv(int64_t start, int64_t timeout)
+{
+	const char *cause;
+	struct mdoc *doc;
+
+	doc = client_recv(&conn, timeout > 0 ? start + timeout : 0, &cause);
+	if (doc != NULL)
+		return doc;
+	if (strcmp(cause, "timeout") == 0)
+		die(ZC_EXIT_FAILED, "no answer from zonevisord within %lldms",
+		    (long long)timeout);
+	if (strcmp(cause, "connection closed") == 0)
+		die(ZC_EXIT_UNREACHABLE, "zonevisord closed the connection");
+	die(ZC_EXIT_PROTOCOL, "unreadable answer from zonevisord: %s", cause);
+}
+
+/* The exit code for an error code of the daemon. */
+static int
+error_exit_code(const char *code)
+{
+	if (strcmp(code, names_ctl_error(CTLERR_UNKNOWN_ZONE)) == 0)
+		return ZC_EXIT_UNKNOWN_ZONE;
+	if (strcmp(code, names_ctl_error(CTLERR_PERMISSION_DENIED)) == 0)
+		return ZC_EXIT_PERMISSION;
+	if (strcmp(code, names_ctl_error(CTLERR_BAD_REQUEST)) == 0 ||
+	    strcmp(code, names_ctl_error(CTLERR_UNKNOWN_COMMAND)) == 0 ||
+	    strcmp(code, names_ctl_error(CTLERR_UNSUPPORTED_VERSION)) == 0 ||
+	    strcmp(code, names_ctl_error(CTLERR_FRAME_TOO_LARGE)) == 0)
+		return ZC_EXIT_USAGE;
+	return ZC_EXIT_FAILED;
+}
+
+/* A string field of a map into buf, or "-" when absent or nil. */
+static const char *
+str_field(const struct mval *m, const char *key, char *buf, size_t len)
+{
+	const struct mval *v = m != NULL ? mval_get(m, key) : NULL;
+
+	if (v == NULL || mval_strcpy(v, buf, len) != 0)
+		snprintf(buf, len, "-");
+	return buf;
+}
+
+/* An integer field of a map, or def when absent or nil. */
+static int64_t
+int_field(const struct mval *m, const char *key, int64_t def)
+{
+	const struct mval *v = m != NULL ? mval_get(m, key) : NULL;
+	int64_t n;
+
+	if (v == NULL || mval_int(v, &n) != 0)
+		return def;
+	return n;
+}
+
+/* "3d4h", "2h5m", "4m12s" or "12s". */
+static void
+format_uptime(int64_t s, char *buf, size_t len)
+{
+	if (s < 0)
+		snprintf(buf, len, "-");
+	else if (s >= 86400)
+		snprintf(buf, len, "%lldd%lldh", (long long)(s / 86400),
+		    (long long)(s % 86400 / 3600));
+	else if (s >= 3600)
+		snprintf(buf, len, "%lldh%lldm", (long long)(s / 3600),
+		    (long long)(s % 3600 / 60));
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm%llds", (long long)(s / 60),
+		    (long long)(s % 60));
+	else
+		snprintf(buf, len, "%llds", (long long)s);
+}
+
+/* The answer's error, printed; returns its exit code. */
+static int
+print_error(const struct mval *root, const char *zone)
+{
+	const struct mval *err = mval_get(root, "error");
+	char code[64], msg[512];
+
+	str_field(err, "code", code, sizeof code);
+	str_field(err, "message", msg, sizeof msg);
+	if (zone != NULL && strstr(msg, zone) == NULL)
+		fprintf(stderr, "zonectl: %s: %s: %s\n", zone, code, msg);
+	else
+		fprintf(stderr, "zonectl: %s: %s\n", code, msg);
+	return error_exit_code(code);
+}
+
+/* 1 if the answer says ok: true. */
+static int
+answer_ok(const struct mval *root)
+{
+	const struct mval *v = mval_get(root, "ok");
+	int ok = 0;
+
+	if (v == NULL || mval_bool(v, &ok) != 0)
+		die(ZC_EXIT_PROTOCOL, "answer without ok");
+	return ok;
+}
+
+/* status [zone ...]: a table, or the daemon's JSON. */
+static int
+cmd_status(int argc, char **argv)
+{
+	const struct mval *root, *result, *zones, *z;
+	char name[80], state[32], err[64], health[32], up[32], pid[16];
+	int64_t start = clock_mono_ms();
+	struct mdoc *doc;
+	size_t i, n, width = 4;
+	int rc = ZC_EXIT_OK;
+
+	ctl_connect();
+	ctl_send("status", NULL, -1, argc, argv);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		rc = print_error(root, NULL);
+		mdoc_free(doc);
+		return rc;
+	}
+	result = mval_get(root, "result");
+	zones = result != NULL ? mval_get(result, "zones") : NULL;
+	if (zones == NULL || mval_kind(zones) != MV_ARRAY)
+		die(ZC_EXIT_PROTOCOL, "status answer without zones");
+	n = mval_len(zones);
+	for (i = 0; i < n; i++) {
+		z = mval_at(zones, i);
+		str_field(z, "state", state, sizeof state);
+		if (argc > 0 && strcmp(state, "running") != 0)
+			rc = ZC_EXIT_NOT_RUNNING;
+		if (strlen(str_field(z, "name", name, sizeof name)) > width)
+			width = strlen(name);
+	}
+	if (json) {
+		json_print(stdout, result);
+		fputc('\n', stdout);
+		mdoc_free(doc);
+		return rc;
+	}
+	printf("%-*s  %-16s  %-8s  %-8s  %-8s  %-6s  %s\n", (int)width, "ZONE",
+	    "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH", "LAST ERROR");
+	for (i = 0; i < n; i++) {
+		const struct mval *le;
+
+		z = mval_at(zones, i);
+		le = mval_get(z, "last_error");
+		if (int_field(z, "pid", 0) > 0)
+			snprintf(pid, sizeof pid, "%lld",
+			    (long long)int_field(z, "pid", 0));
+		else
+			snprintf(pid, sizeof pid, "-");
+		format_uptime(int_field(z, "uptime_s", -1), up, sizeof up);
+		printf("%-*s  %-16s  %-8s  %-8s  %-8lld  %-6s  %s\n", (int)width,
+		    str_field(z, "name", name, sizeof name),
+		    str_field(z, "state", state, sizeof state), pid, up,
+		    (long long)int_field(z, "restarts", 0),
+		    str_field(z, "health", health, sizeof health),
+		    le != NULL && mval_kind(le) == MV_MAP ?
+		    str_field(le, "code", err, sizeof err) : "-");
+	}
+	mdoc_free(doc);
+	return rc;
+}
+
+/* Every zone's name, from a status request. */
+static char **
+all_zones(int *count)
+{
+	const struct mval *root, *result, *zones;
+	int64_t start = clock_mono_ms();
+	struct mdoc *doc;
+	char **names;
+	size_t i, n;
+
+	ctl_send("status", NULL, -1, 0, NULL);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root))
+		exit(print_error(root, NULL));
+	result = mval_get(root, "result");
+	zones = result != NULL ? mval_get(result, "zones") : NULL;
+	if (zones == NULL || mval_kind(zones) != MV_ARRAY)
+		die(ZC_EXIT_PROTOCOL, "status answer without zones");
+	n = mval_len(zones);
+	names = calloc(n + 1, sizeof *names);
+	if (names == NULL)
+		die(ZC_EXIT_FAILED, "out of memory");
+	for (i = 0; i < n; i++) {
+		const struct mval *v = mval_get(mval_at(zones, i), "name");
+
+		if (v == NULL || (names[i] = mval_strdup(v)) == NULL)
+			die(ZC_EXIT_PROTOCOL, "zone without a name");
+	}
+	mdoc_free(doc);
+	*count = (int)n;
+	return names;
+}
+
+/*
+ * start, stop, restart: one request per zone, sent together; the answers
+ * come as each operation ends.  The exit code is the worst of them.
+ */
+static int
+cmd_operation(const char *cmd, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "no-wait", no_argument, NULL, 'n' },
+		{ "all", no_argument, NULL, 'a' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int64_t start, *ids, timeout;
+	int ch, i, wait = 1, all = 0, rc = ZC_EXIT_OK, nzones;
+	char **zones;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			wait = 0;
+			break;
+		case 'a':
+			all = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((argc == 0) == !all) {
+		fprintf(stderr, "zonectl: %s needs zone names or --all\n", cmd);
+		usage();
+	}
+	for (i = 0; i < argc; i++)
+		if (!config_zone_name_valid(argv[i]))
+			die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid "
+			    "zone name)", argv[i]);
+	ctl_connect();
+	zones = argv;
+	nzones = argc;
+	if (all)
+		zones = all_zones(&nzones);
+	if (nzones == 0) {
+		if (!json)
+			printf("no zones\n");
+		return ZC_EXIT_OK;
+	}
+	ids = calloc((size_t)nzones, sizeof *ids);
+	if (ids == NULL)
+		die(ZC_EXIT_FAILED, "out of memory");
+	start = clock_mono_ms();
+	for (i = 0; i < nzones; i++)
+		ids[i] = ctl_send(cmd, zones[i], wait, 0, NULL);
+	timeout = timeout_ms > 0 ? timeout_ms : wait ? WAIT_TIMEOUT_MS :
+	    REQUEST_TIMEOUT_MS;
+	if (json)
+		fputs("{\"results\":[", stdout);
+	for (i = 0; i < nzones; i++) {
+		struct mdoc *doc = ctl_recv(start, timeout);
+		const struct mval *root = mdoc_root(doc), *result;
+		int64_t id = int_field(root, "id", -1);
+		const char *zone = NULL;
+		char state[32], msg[256];
+		int k, code;
+
+		for (k = 0; k < nzones; k++)
+			if (ids[k] == id)
+				zone = zones[k];
+		if (json) {
+			if (i > 0)
+				fputc(',', stdout);
+			json_print(stdout, root);
+		}
+		if (!answer_ok(root)) {
+			if (json) {
+				const struct mval *err = mval_get(root, "error");
+
+				code = error_exit_code(str_field(err, "code",
+				    state, sizeof state));
+			} else
+				code = print_error(root, zone);
+			if (code > rc)
+				rc = code;
+		} else if (!json) {
+			result = mval_get(root, "result");
+			if (!wait)
+				printf("%s: %s accepted (%s)\n", zone != NULL ?
+				    zone : "?", cmd, str_field(result,
+				    "operation_id", msg, sizeof msg));
+			else if (int_field(result, "pid", 0) > 0)
+				printf("%s: %s (pid %lld)\n", zone != NULL ? zone :
+				    "?", str_field(result, "state", state,
+				    sizeof state),
+				    (long long)int_field(result, "pid", 0));
+			else
+				printf("%s: %s\n", zone != NULL ? zone : "?",
+				    str_field(result, "state", state,
+				    sizeof state));
+		}
+		mdoc_free(doc);
+	}
+	if (json)
+		fputs("]}\n", stdout);
+	free(ids);
+	return rc;
+}
+
+/* version: this client's and the daemon's. */
+static int
+cmd_version(int argc, char **argv)
+{
+	const struct mval *root, *result;
+	int64_t start = clock_mono_ms();
+	struct mdoc *doc;
+	char version[64];
+
+	if (argc > 0)
+		usage();
+	ctl_connect();
+	ctl_send("version", NULL, -1, 0, NULL);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		int rc = print_error(root, NULL);
+
+		mdoc_free(doc);
+		return rc;
+	}
+	result = mval_get(root, "result");
+	if (json) {
+		printf("{\"client\":{\"version\":\"%s\",\"protocol\":%d},"
+		    "\"daemon\":", PACKAGE_VERSION, PROTO_VERSION);
+		json_print(stdout, result);
+		fputs("}\n", stdout);
+	} else
+		printf("zonectl %s, zonevisord %s (protocol %lld)\n",
+		    PACKAGE_VERSION, str_field(result, "version", version,
+		    sizeof version), (long long)int_field(result, "protocol", 0));
+	mdoc_free(doc);
+	return ZC_EXIT_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cause, *cmd;
+	int ch;
+
+	socket_path = getenv("ZONEVISOR_SOCKET");
+	if (socket_path == NULL || *socket_path == '\0')
+		socket_path = DEFAULT_SOCKET;
+	/* "+": options end at the command, which has options of its own. */
+	while ((ch = getopt_long(argc, argv, "+s:jh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 't':
+			if (parse_duration(optarg, &timeout_ms, &cause) != 0 ||
+			    timeout_ms == 0)
+				die(ZC_EXIT_USAGE, "bad --timeout %s: %s", optarg,
+				    timeout_ms == 0 ? "must not be 0" : cause);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		usage();
+	cmd = argv[0];
+	if (strcmp(cmd, "status") == 0) {
+		for (ch = 1; ch < argc; ch++)
+			if (!config_zone_name_valid(argv[ch]))
+				die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not "
+				    "a valid zone name)", argv[ch]);
+		return cmd_status(argc - 1, argv + 1);
+	}
+	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
+	    strcmp(cmd, "restart") == 0)
+		return cmd_operation(cmd, argc, argv);
+	if (strcmp(cmd, "version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
+	usage();
+}

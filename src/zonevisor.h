@@ -1,0 +1,357 @@
+/*
+ * zonevisor.h: the private header of zonevisord and zonectl.  Types and
+ * prototypes are grouped by the file that defines them; every exported
+ * function of foo.c is foo_*.  The wire protocol lives apart in proto.h.
+ */
+#ifndef ZV_ZONEVISOR_H
+#define ZV_ZONEVISOR_H
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <ev.h>
+
+#include "proto.h"
+
+/* glibc's <sys/queue.h> lacks the BSD _SAFE iterators. */
+#ifndef TAILQ_FOREACH_SAFE
+#define TAILQ_FOREACH_SAFE(var, head, field, tvar)			\
+	for ((var) = TAILQ_FIRST(head);					\
+	    (var) != NULL && ((tvar) = TAILQ_NEXT(var, field), 1);	\
+	    (var) = (tvar))
+#endif
+
+/* Exit codes of zonevisord. */
+#define ZVD_EXIT_OK		0
+#define ZVD_EXIT_FAILURE	1	/* a run-time failure after start-up */
+#define ZVD_EXIT_USAGE		2	/* bad command line */
+#define ZVD_EXIT_CONFIG		3	/* the configuration has errors */
+#define ZVD_EXIT_RUNNING	4	/* another zonevisord owns the control socket */
+
+/* Exit codes of zonectl (DESIGN §11). */
+#define ZC_EXIT_OK		0
+#define ZC_EXIT_FAILED		1	/* the operation failed */
+#define ZC_EXIT_USAGE		2	/* bad command line or request */
+#define ZC_EXIT_NOT_RUNNING	3	/* status: a named zone is not running */
+#define ZC_EXIT_UNKNOWN_ZONE	4
+#define ZC_EXIT_PERMISSION	5
+#define ZC_EXIT_UNREACHABLE	6	/* no daemon answers on the socket */
+#define ZC_EXIT_PROTOCOL	7	/* the daemon's answer could not be read */
+
+#define KILL_GRACE_MS		5000	/* how long a SIGKILLed VM may take to die */
+#define CONTROL_MAX_CLIENTS	256
+#define CONTROL_IDLE_MS		30000	/* a client silent this long is closed */
+#define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG		SYSCONFDIR "/zonevisor/zonevisor.conf"
+#define DEFAULT_STATE_DIR	"/var/lib/zonevisor"
+#define DEFAULT_RUNTIME_DIR	"/run/zonevisor"
+#define DEFAULT_SOCKET		DEFAULT_RUNTIME_DIR "/control.sock"
+
+/* config.c */
+struct zone_config {
+	char		*name;
+	char		*file;
+	char		*command;	/* as written, for messages */
+	char		**argv;		/* split like a shell, NULL-terminated */
+	char		*cwd;		/* NULL: the state directory of the zone */
+	char		**env;		/* NAME=VALUE from env.NAME keys, NULL-terminated */
+	size_t		 nenv;
+	int		 autostart;
+	int		 stop_signal;
+	int64_t		 stop_timeout_ms;
+	int		 ingress_port;	/* 0 when unset */
+	int64_t		 log_max_size;	/* console.log rotation */
+	int		 log_keep;
+};
+
+struct config {
+	char			*path;
+	char			*state_dir;
+	char			*runtime_dir;
+	char			*zones_dir;
+	char			*control_socket;
+	char			*control_group;
+	gid_t			 control_gid;	/* (gid_t)-1 when unset */
+	int			 log_level;	/* LOG_LEVEL_* */
+	int			 log_to_syslog;
+	int64_t			 shutdown_timeout_ms;
+	struct zone_config	**zones;	/* sorted by name */
+	size_t			 nzones;
+};
+
+struct config_errors {
+	char	**lines;
+	size_t	  n;
+};
+
+struct config *config_load(const char *, struct config_errors *);
+void config_free(struct config *);
+void config_errors_free(struct config_errors *);
+const struct zone_config *config_zone(const struct config *, const char *);
+int config_zone_name_valid(const char *);
+
+/* parse.c */
+int parse_duration(const char *, int64_t *, const char **);
+int parse_size(const char *, int64_t *, const char **);
+int parse_signal(const char *, int *, const char **);
+int parse_bool(const char *, int *);
+int parse_int(const char *, int64_t, int64_t, int64_t *);
+
+/* argv.c */
+char **argv_split(const char *, int *, const char **);
+void argv_free(char **);
+
+/* names.c (the rest is in proto.h) */
+const char *names_event(int);
+const char *names_signal(int);
+const char *names_errno(int);
+
+/* opid.c */
+void opid_new(char *, size_t, const char *, int);
+
+/* clock.c */
+int64_t clock_now_ms(void);
+int64_t clock_mono_ms(void);
+
+/* proc.c */
+int proc_start_time(pid_t, uint64_t *);
+int proc_parent(pid_t, pid_t *);
+int proc_children(pid_t **, size_t *);
+int proc_identity_matches(pid_t, uint64_t);
+
+/* spawn.c */
+struct spawn_spec {
+	char *const	*argv;
+	char *const	*envp;
+	const char	*cwd;
+	int		 output_fd;	/* stdout and stderr; -1 for /dev/null */
+};
+
+struct spawn_result {
+	pid_t		pid;
+	int		pidfd;
+	uint64_t	start_time;
+};
+
+int spawn_process(const struct spawn_spec *, struct spawn_result *, char *, size_t);
+int spawn_resolve(const char *, const char *, char *, size_t);
+void spawn_child_reset(void);
+
+/* reaper.c */
+struct exit_info {
+	int	code;		/* exit status, or -1 when killed */
+	int	signal;		/* killing signal, or 0 */
+	int	core;
+};
+
+struct reaper_ops {
+	void	(*exiting)(pid_t, void *);	/* zombie, not yet reaped */
+	void	(*exited)(pid_t, const struct exit_info *, void *);
+};
+
+void reaper_reset(void);
+void reaper_add(pid_t, const struct reaper_ops *, void *);
+void reaper_remove(pid_t);
+int reaper_owns(pid_t);
+void reaper_run(void);
+int reaper_reap_now(pid_t, struct exit_info *);
+void reaper_kill_strays(int);
+void reaper_describe(const struct exit_info *, char *, size_t);
+
+/* peer.c */
+struct peer;
+
+struct peer_ops {
+	void	(*frame)(struct peer *, const struct mdoc *, void *);
+	void	(*bad_frame)(struct peer *, const char *, void *);
+	void	(*gone)(struct peer *, const char *, void *);
+};
+
+struct peer *peer_new(struct ev_loop *, int, size_t, size_t,
+    const struct peer_ops *, void *);
+void peer_free(struct peer *);
+int peer_send(struct peer *, struct msgw *);
+void peer_close_after_flush(struct peer *);
+void peer_pause(struct peer *);
+void peer_flush_blocking(struct peer *, int);
+int peer_fd(const struct peer *);
+
+/* console.c */
+struct console {
+	char	*path;
+	int	 fd;
+	int64_t	 size;
+	int64_t	 max_size;
+	int	 keep;
+};
+
+int console_open(struct console *, const char *, int64_t, int);
+void console_write(struct console *, const char *, size_t);
+int console_reopen(struct console *);
+void console_close(struct console *);
+
+/* Zone events of the worker's state machine. */
+#define ZONE_EVENTS(X) \
+	X(ZE_START, "start-requested") \
+	X(ZE_STOP, "stop-requested") \
+	X(ZE_RESTART, "restart-requested") \
+	X(ZE_SPAWNED, "spawned") \
+	X(ZE_SPAWN_FAILED, "spawn-failed") \
+	X(ZE_READY, "ready") \
+	X(ZE_VM_EXITED, "vm-exited") \
+	X(ZE_STOP_TIMEOUT, "stop-timeout") \
+	X(ZE_KILL_TIMEOUT, "kill-timeout")
+enum zone_event { ZONE_EVENTS(AS_ENUM) ZE__COUNT };
+
+/* zone.c: one operation asked of a zone. */
+struct zone_op {
+	TAILQ_ENTRY(zone_op)	 entry;
+	char			 id[OP_ID_MAX];
+	int			 kind;		/* OP_* */
+	int			 trigger;	/* TRIG_* */
+	int			 ok;		/* once finished */
+	int			 error;
+	char			 message[MESSAGE_MAX];
+};
+TAILQ_HEAD(zone_op_queue, zone_op);
+
+/* zone.c: the gateway VM a worker owns. */
+struct zone_vm {
+	pid_t		pid;		/* 0 when none */
+	int		pidfd;
+	uint64_t	start_time;
+	int64_t		spawned_mono_ms;
+	pid_t		exited_pid;	/* the last VM, for messages */
+	int64_t		uptime_ms;	/* how long the last VM ran */
+	ev_io		exit_watch;	/* pidfd readable: the VM exited */
+	int		output_fd;	/* read end of the VM's stdout/stderr */
+	ev_io		output_watch;
+};
+
+/* zone.c: the worker's zone, driven by zone_fsm.c. */
+#define ZONE_PENDING_MAX 8
+struct zone {
+	const struct config		*cfg;
+	const struct zone_config	*zc;
+	struct ev_loop			*loop;
+	struct zone_status		 st;		/* what the parent sees */
+	struct zone_vm			 vm;
+	struct console			 console;
+	char				*dir;		/* state_dir/zones/<zone> */
+	int				 next_after_stop; /* ZS_STOPPED or ZS_STARTING */
+	struct zone_op			*op;		/* in flight, or NULL */
+	struct zone_op_queue		 queue;		/* waiting behind it */
+	struct zone_op_queue		 finished;	/* ended, not yet reported */
+	struct exit_info		 last_exit;
+	ev_timer			 stop_timer;
+	int				 timer_event;	/* fed when it fires */
+	int				 exiting;	/* stop, then end the worker */
+	int				 event;		/* being handled, ZE_* */
+	int				 pending[ZONE_PENDING_MAX];
+	int				 npending;
+	int				 feeding;
+	struct zone_op			*incoming;	/* a stop superseding z->op */
+	void				(*report)(struct zone *);
+	void				(*op_done)(struct zone *, const struct zone_op *,
+					    int, int, const char *);
+	void				(*escalate)(struct zone *, const struct msg_escalate *);
+};
+
+struct zone *zone_new(struct ev_loop *, const struct config *,
+    const struct zone_config *);
+void zone_free(struct zone *);
+void zone_submit(struct zone *, struct zone_op *);
+void zone_shutdown(struct zone *);
+int zone_at_rest(const struct zone *);
+int zone_spawn(struct zone *, int);
+int zone_close(struct zone *, int);
+int zone_kill(struct zone *, int);
+int zone_refuse(struct zone *, int);
+int zone_ignore(struct zone *, int);
+int zone_already(struct zone *, int);
+int zone_await_ready(struct zone *, int);
+int zone_started(struct zone *, int);
+int zone_spawn_failed(struct zone *, int);
+int zone_start_exited(struct zone *, int);
+int zone_vm_lost(struct zone *, int);
+int zone_supersede(struct zone *, int);
+int zone_closed(struct zone *, int);
+int zone_close_failed(struct zone *, int);
+int zone_start_from_failed(struct zone *, int);
+int zone_stop_from_failed(struct zone *, int);
+int zone_late_exit(struct zone *, int);
+void zone_next_op(struct zone *);
+void zone_report_done(struct zone *);
+
+/* zone_fsm.c */
+#define ZS_BY_ACTION	(-1)	/* the action returns the next state */
+
+struct zone_fsm_cell {
+	int	 next;
+	int	(*action)(struct zone *, int);
+};
+
+extern const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT];
+void zone_fsm_feed(struct zone *, int);
+
+/* worker.c */
+void worker_main(const struct config *, const struct zone_config *, int,
+    const struct zone_status *) __attribute__((noreturn));
+
+/* parent.c: the parent's record of a zone and its worker. */
+struct zone_worker {
+	const struct zone_config	*zc;
+	pid_t				 pid;		/* worker pid, 0 when none */
+	struct peer			*link;
+	int				 hello;		/* the worker's hello arrived */
+	int				 autostart;	/* start it once its worker greets */
+	struct zone_status		 st;		/* last status it reported */
+	pid_t				 orphan_pid;	/* VM left by a lost worker */
+	ev_timer			 orphan_timer;
+	int				 orphan_killed;
+	ev_timer			 respawn_timer;
+	int64_t				 forked_mono_ms;
+};
+
+int parent_main(struct config *);
+struct zone_worker *parent_zone(const char *);
+size_t parent_zone_count(void);
+struct zone_worker *parent_zone_at(size_t);
+const struct config *parent_config(void);
+int parent_shutting_down(void);
+int64_t parent_started_ms(void);
+int parent_zone_op(struct zone_worker *, int, int, char *, size_t, const char **);
+
+/* control.c */
+int control_in_use(const char *);
+int control_listen(struct ev_loop *, const struct config *);
+void control_close(void);
+void control_op_done(const char *, const struct msg_op_done *);
+void control_zone_lost(const char *, const char *);
+
+/* client.c */
+struct client_conn {
+	int	 fd;
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+int client_connect(struct client_conn *, const char *);
+int client_send(struct client_conn *, struct msgw *);
+struct mdoc *client_recv(struct client_conn *, int64_t, const char **);
+void client_close(struct client_conn *);
+
+/* json.c */
+void json_print(FILE *, const struct mval *);
+void json_string(FILE *, const char *, size_t);
+
+#endif

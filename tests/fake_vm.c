@@ -1,0 +1,110 @@
+/*
+ * fake_vm.c: a stand-in gateway VM for the tests and benchmarks.  It records
+ * its start ("<pid> <realtime ns>" appended to --start-file), idles, and can
+ * misbehave on request: ignore SIGTERM, exit after a while, write to stdout
+ * and stderr, or leave children behind (in its process group, or escaped
+ * into a session of their own).
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: fake-vm [--start-file F] [--ignore-term] "
+	    "[--exit-after MS] [--exit-code N] [--print TEXT] [--child] "
+	    "[--escaped-child F] [--marker WORD]\n");
+	exit(2);
+}
+
+/* Append "<pid> <realtime ns>\n" to path in one write. */
+static void
+record_start(const char *path, pid_t pid)
+{
+	struct timespec ts;
+	char line[64];
+	int fd, n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n = snprintf(line, sizeof line, "%ld %lld\n", (long)pid,
+	    (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644)) == -1) {
+		perror(path);
+		exit(1);
+	}
+	if (write(fd, line, (size_t)n) != n)
+		exit(1);
+	close(fd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "start-file", required_argument, NULL, 's' },
+		{ "ignore-term", no_argument, NULL, 'i' },
+		{ "exit-after", required_argument, NULL, 'e' },
+		{ "exit-code", required_argument, NULL, 'c' },
+		{ "print", required_argument, NULL, 'p' },
+		{ "child", no_argument, NULL, 'k' },
+		{ "escaped-child", required_argument, NULL, 'x' },
+		{ "marker", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *start_file = NULL, *print = NULL, *escaped = NULL;
+	long exit_after = -1;
+	int ch, exit_code = 0, child = 0;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 's': start_file = optarg; break;
+		case 'i': signal(SIGTERM, SIG_IGN); break;
+		case 'e': exit_after = strtol(optarg, NULL, 10); break;
+		case 'c': exit_code = atoi(optarg); break;
+		case 'p': print = optarg; break;
+		case 'k': child = 1; break;
+		case 'x': escaped = optarg; break;
+		case 'm': break;	/* only there to be seen in ps output */
+		default: usage();
+		}
+	}
+	if (start_file != NULL)
+		record_start(start_file, getpid());
+	if (print != NULL) {
+		printf("stdout: %s\n", print);
+		fflush(stdout);
+		fprintf(stderr, "stderr: %s\n", print);
+	}
+	if (child && fork() == 0) {
+		for (;;)
+			pause();
+	}
+	if (escaped != NULL && fork() == 0) {
+		setsid();
+		if (fork() == 0) {
+			record_start(escaped, getpid());
+			for (;;)
+				pause();
+		}
+		_exit(0);
+	}
+	if (exit_after >= 0) {
+		struct timespec ts = { exit_after / 1000,
+		    (exit_after % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+		return exit_code;
+	}
+	for (;;)
+		pause();
+}
