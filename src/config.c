@@ -725,7 +725,8 @@ config_load(const char *path, struct config_errors *errs)
 	cfg->shutdown_timeout_ms = 30000;
 
 	p.cfg = cfg;
-	if (cfg_parse_file(&p) != 0 || errs->n > 0) {
+	/* On errors here, go on: the zone files' errors are worth seeing too. */
+	if (cfg_parse_file(&p) != 0) {
 		free(p.dir);
 		config_free(cfg);
 		return NULL;
@@ -774,7 +775,8 @@ config_load(const char *path, struct config_errors *errs)
 		free(file);
 	}
 	closedir(d);
-	qsort(cfg->zones, cfg->nzones, sizeof *cfg->zones, cfg_zone_cmp);
+	if (cfg->nzones > 1)
+		qsort(cfg->zones, cfg->nzones, sizeof *cfg->zones, cfg_zone_cmp);
 	cfg_check(cfg, errs);
 	if (errs->n > 0) {
 		config_free(cfg);

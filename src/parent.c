@@ -330,8 +330,9 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 		control_zone_lost(zw->zc->name, "the zone's worker exited");
 	}
 	if (shutting_down) {
-		log_debug("zone %s: worker %ld %s", zw->zc->name, (long)pid,
-		    what);
+		if (ei->code != 0)
+			log_warnx("zone %s: worker %ld %s", zw->zc->name,
+			    (long)pid, what);
 		parent_adopt_orphan(zw, SIGKILL);
 		parent_check_done();
 		return;

@@ -126,9 +126,18 @@ ctl_send(const char *cmd, const char *zone, int wait, int nzones, char **zones)
 		msgw_map_end(w);
 	}
 	msgw_map_end(w);
-	if (client_send(&conn, w) != 0)
+	if (client_send(&conn, w) != 0) {
+		int err = errno;
+		const char *cause;
+		struct mdoc *doc;
+
+		/* A daemon that refuses us says why, then closes. */
+		doc = client_recv(&conn, clock_mono_ms() + 1000, &cause);
+		if (doc != NULL && !answer_ok(mdoc_root(doc)))
+			exit(print_error(mdoc_root(doc), NULL));
 		die(ZC_EXIT_UNREACHABLE, "cannot send to zonevisord: %s",
-		    strerror(errno));
+		    strerror(err));
+	}
 	return id;
 }
 
@@ -381,6 +390,8 @@ cmd_operation(const char *cmd, int argc, char **argv)
 	if (nzones == 0) {
 		if (!json)
 			printf("no zones\n");
+		if (all)
+			free(zones);
 		return ZC_EXIT_OK;
 	}
 	ids = calloc((size_t)nzones, sizeof *ids);
@@ -440,6 +451,11 @@ cmd_operation(const char *cmd, int argc, char **argv)
 	if (json)
 		fputs("]}\n", stdout);
 	free(ids);
+	if (all) {
+		for (i = 0; i < nzones; i++)
+			free(zones[i]);
+		free(zones);
+	}
 	return rc;
 }
 

@@ -22,7 +22,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: fake-vm [--start-file F] [--ignore-term] "
 	    "[--exit-after MS] [--exit-code N] [--print TEXT] [--child] "
-	    "[--escaped-child F] [--marker WORD]\n");
+	    "[--escaped-child F] [--marker WORD] [--spew BYTES]\n");
 	exit(2);
 }
 
@@ -58,10 +58,11 @@ main(int argc, char **argv)
 		{ "child", no_argument, NULL, 'k' },
 		{ "escaped-child", required_argument, NULL, 'x' },
 		{ "marker", required_argument, NULL, 'm' },
+		{ "spew", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *start_file = NULL, *print = NULL, *escaped = NULL;
-	long exit_after = -1;
+	long exit_after = -1, spew = 0;
 	int ch, exit_code = 0, child = 0;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -74,6 +75,7 @@ main(int argc, char **argv)
 		case 'k': child = 1; break;
 		case 'x': escaped = optarg; break;
 		case 'm': break;	/* only there to be seen in ps output */
+		case 'w': spew = strtol(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
@@ -84,6 +86,10 @@ main(int argc, char **argv)
 		fflush(stdout);
 		fprintf(stderr, "stderr: %s\n", print);
 	}
+	/* --spew N: N bytes of output in lines of 64, for log rotation. */
+	for (; spew > 0; spew -= 64)
+		printf("%.63s\n", "spew-spew-spew-spew-spew-spew-spew-spew-spew-spew-spew-spew-spe");
+	fflush(stdout);
 	if (child && fork() == 0) {
 		for (;;)
 			pause();

@@ -1,0 +1,172 @@
+# lib.sh: what every integration test shares.  Each test gets a private
+# directory from mktemp -d holding its configuration, state, control socket
+# and daemon log, runs its own zonevisord there, polls with bounded waits
+# instead of bare sleeps, and on exit ends exactly the processes it started:
+# its daemon by pid, then any process whose command line names the private
+# directory (a leftover VM), which also fails the test.
+set -u
+
+BUILD=${ZV_BUILDDIR:?run through make check}
+SRC=${ZV_SRCDIR:?run through make check}
+ZVD=$BUILD/zonevisord
+ZC=$BUILD/zonectl
+FAKE=$BUILD/tests/fake-vm
+RAW=$BUILD/tests/rawclient
+T=$(mktemp -d /tmp/zv-test.XXXXXX)
+SOCK=$T/run/control.sock
+DAEMON_PID=
+TEST_NAME=$(basename "$0" .sh)
+
+# Print the daemon log, then fail the test.
+fail() {
+	echo "FAIL: $TEST_NAME: $*" >&2
+	if [ -f "$T/daemon.log" ]; then
+		echo "--- last lines of the daemon log:" >&2
+		tail -n 60 "$T/daemon.log" >&2
+	fi
+	exit 1
+}
+
+# Pids of processes whose command line mentions the private directory.
+leftovers() {
+	local p cmd
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		[ "$p" = "$$" ] && continue
+		cmd=$( { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null) || continue
+		case "$cmd" in
+		*"$T"*) echo "$p" ;;
+		esac
+	done
+}
+
+# 0 if pid is alive (and not a zombie).
+alive() {
+	local state
+	state=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
+cleanup() {
+	local rc=$? p left
+	if [ -n "$DAEMON_PID" ] && alive "$DAEMON_PID"; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		wait_for "daemon exit at cleanup" 20 not_alive "$DAEMON_PID" || true
+	fi
+	left=$(leftovers)
+	if [ -n "$left" ]; then
+		for p in $left; do
+			echo "leftover process $p: $( { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null)" >&2
+			kill -KILL "$p" 2>/dev/null
+		done
+		[ $rc -eq 0 ] && rc=1
+		echo "FAIL: $TEST_NAME: processes left behind" >&2
+	fi
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+
+not_alive() { ! alive "$1"; }
+
+# wait_for DESCRIPTION SECONDS COMMAND...: poll every 50 ms.
+wait_for() {
+	local what=$1 secs=$2 i=0 n
+	shift 2
+	n=$((secs * 20))
+	while [ $i -lt $n ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "timed out after ${secs}s waiting for: $what" >&2
+	return 1
+}
+
+# write_config [extra [supervisor] lines...]
+write_config() {
+	mkdir -p "$T/zones.d"
+	{
+		echo "[supervisor]"
+		echo "state_dir = $T/state"
+		echo "runtime_dir = $T/run"
+		echo "zones_dir = $T/zones.d"
+		case "$*" in
+		*shutdown_timeout*) ;;
+		*) echo "shutdown_timeout = 10s" ;;
+		esac
+		for l in "$@"; do echo "$l"; done
+	} > "$T/zonevisor.conf"
+}
+
+# zone NAME COMMAND [extra [gateway] lines...]
+zone() {
+	local name=$1 cmd=$2
+	shift 2
+	{
+		echo "[gateway]"
+		echo "command = $cmd"
+		case "$*" in
+		*stop_timeout*) ;;
+		*) echo "stop_timeout = 5s" ;;
+		esac
+		for l in "$@"; do echo "$l"; done
+	} > "$T/zones.d/$name.conf"
+}
+
+# A fake VM command line that marks itself with the zone name and records
+# its starts in $T/NAME.starts.
+fake() {
+	local name=$1
+	shift
+	echo "$FAKE --marker $name --start-file $T/$name.starts $*"
+}
+
+daemon_up() { test -S "$SOCK" || ! alive "$DAEMON_PID"; }
+
+start_daemon() {
+	"$ZVD" -d -f "$T/zonevisor.conf" "$@" > "$T/daemon.log" 2>&1 &
+	DAEMON_PID=$!
+	wait_for "control socket" 10 daemon_up && test -S "$SOCK" ||
+	    fail "zonevisord did not start"
+}
+
+zc() { "$ZC" -s "$SOCK" "$@"; }
+
+# json EXPR: evaluate a Python expression over d = zonectl --json status.
+json() {
+	zc --json status | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+z = {x["name"]: x for x in d["zones"]}
+v = eval(sys.argv[1])
+print(json.dumps(v) if not isinstance(v, str) else v)' "$1"
+}
+
+# zfield ZONE KEY: one field of a zone's status.
+zfield() { json "z['$1']['$2']"; }
+
+state_is() { [ "$(zfield "$1" state)" = "$2" ]; }
+
+# Pids of live fake VMs marked with zone NAME.
+vm_pids() {
+	local p cmd
+	for p in $(leftovers); do
+		alive "$p" || continue
+		cmd=$( { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null) || continue
+		case "$cmd" in
+		*"--marker $1 "*) echo "$p" ;;
+		esac
+	done
+}
+
+vm_count() { vm_pids "$1" | wc -l; }
+
+# expect_rc WANT COMMAND...: run it, compare its exit code.
+expect_rc() {
+	local want=$1 got
+	shift
+	"$@" > "$T/last.out" 2> "$T/last.err"
+	got=$?
+	[ "$got" -eq "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(cat "$T/last.err")"
+}
