@@ -45,6 +45,8 @@ struct cfg_parse {
 	FILE			*f;
 	int			 line;		/* line last handed to libinih */
 	int			 continuation;	/* it began with blanks */
+	int			 have_key;	/* a key line since the section began */
+	int			 blank_semicolon; /* " ;" in it: libinih cut it there */
 	char			 section[64];
 	int			 section_line;
 	char			 bad_section[64];
@@ -71,6 +73,8 @@ static int cfg_handler(void *, const char *, const char *, const char *);
 static int cfg_handle_key(struct cfg_parse *, const char *, const char *,
     const char *);
 static int cfg_parse_file(struct cfg_parse *);
+static int cfg_looks_like_key(const struct cfg_key *, const char *, char *,
+    size_t);
 static void cfg_normalize(char *);
 static char *cfg_path(struct cfg_parse *, const char *);
 static int set_path(struct cfg_parse *, char **, const char *, const char **);
@@ -143,49 +147,82 @@ cfg_error(struct cfg_parse *p, int line, const char *section, const char *key,
 		    key, msg);
 	else if (section != NULL)
 		xasprintf(&e->lines[e->n++], "%s[%s]: %s", where, section, msg);
+	else if (key != NULL)
+		xasprintf(&e->lines[e->n++], "%s%s: %s", where, key, msg);
 	else
 		xasprintf(&e->lines[e->n++], "%s%s", where, msg);
 }
 
 /*
- * libinih's line reader: count lines, remember section headers and whether
- * a line is indented, and replace an over-long line by an empty one after
- * reporting it.
+ * libinih's line reader: count lines, remember section headers, indented
+ * lines and " ;" (which libinih takes for the start of a comment), report
+ * over-long lines and lines that are neither comment, section nor key, and
+ * hand libinih an empty line instead of either, so that each problem is
+ * reported once with its line even after an earlier error.
  */
 static char *
 cfg_reader(char *str, int num, void *stream)
 {
 	struct cfg_parse *p = stream;
-	const char *s;
+	const char *s, *c;
 	size_t len;
-	int c;
+	int ch;
 
 	if (fgets(str, num, p->f) == NULL)
 		return NULL;
 	p->line++;
 	len = strlen(str);
+	p->continuation = 0;
+	p->blank_semicolon = 0;
 	if (len > 0 && str[len - 1] != '\n' && !feof(p->f)) {
-		while ((c = fgetc(p->f)) != EOF && c != '\n')
+		while ((ch = fgetc(p->f)) != EOF && ch != '\n')
 			;
 		cfg_error(p, p->line, NULL, NULL,
 		    "line longer than %d characters (continue a long command on "
 		    "indented lines)", num - 2);
 		snprintf(str, (size_t)num, "\n");
-		p->continuation = 0;
 		return str;
 	}
-	p->continuation = str[0] == ' ' || str[0] == '\t';
-	for (s = str; *s == ' ' || *s == '\t'; s++)
-		;
+	s = str;
+	if (p->line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)
+		s += 3;
+	p->continuation = *s == ' ' || *s == '\t';
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#')
+		return str;
+	for (c = s; *c != '\0'; c++)
+		if (*c == ';' && c > s && (c[-1] == ' ' || c[-1] == '\t'))
+			p->blank_semicolon = 1;
 	if (*s == '[') {
 		const char *end = strchr(s, ']');
 
-		if (end != NULL && (size_t)(end - s - 1) < sizeof p->section) {
+		if (end == NULL)
+			goto syntax;
+		if ((size_t)(end - s - 1) < sizeof p->section) {
 			snprintf(p->section, sizeof p->section, "%.*s",
 			    (int)(end - s - 1), s + 1);
 			p->section_line = p->line;
 		}
+		p->have_key = 0;
+		return str;
 	}
+	if (p->continuation && p->have_key)
+		return str;
+	/* libinih wants "name = value" or "name: value" before any comment. */
+	for (c = s; *c != '\0' && *c != '=' && *c != ':'; c++)
+		if (*c == ';' && (c[-1] == ' ' || c[-1] == '\t'))
+			break;
+	if (*c != '=' && *c != ':')
+		goto syntax;
+	p->have_key = 1;
+	return str;
+
+syntax:
+	cfg_error(p, p->line, NULL, NULL,
+	    "syntax error (expected [section] or key = value)");
+	snprintf(str, (size_t)num, "\n");
+	p->continuation = 0;
 	return str;
 }
 
@@ -328,6 +365,11 @@ set_command(struct cfg_parse *p, const char *v, const char **cause)
 	char **argv;
 	int argc;
 
+	if (p->blank_semicolon) {
+		*cause = "\" ;\" starts a comment in this file and would cut the "
+		    "command short (and no shell runs, so ';' separates nothing)";
+		return -1;
+	}
 	if ((argv = argv_split(v, &argc, cause)) == NULL)
 		return -1;
 	argv_free(p->zc->argv);
@@ -511,7 +553,6 @@ cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
 			break;
 	if (p->continuation && i < p->nseen) {
 		/* An indented line goes on with the key above it. */
-		const struct cfg_key *z;
 		char word[80];
 		char *joined;
 		int r;
@@ -521,17 +562,10 @@ cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
 			    "would continue this key; remove the indentation");
 			return 0;
 		}
-		if (sscanf(value, "%79[a-z_.] =", word) == 1 &&
-		    strchr(value, '=') != NULL) {
-			for (z = keys; z->name != NULL; z++) {
-				if (strcmp(z->section, section) == 0 &&
-				    strcmp(z->name, word) == 0) {
-					cfg_error(p, p->line, section, word,
-					    "indented, so it would continue "
-					    "%s; remove the indentation", name);
-					return 0;
-				}
-			}
+		if (cfg_looks_like_key(keys, value, word, sizeof word)) {
+			cfg_error(p, p->line, section, word, "indented, so it "
+			    "would continue %s; remove the indentation", name);
+			return 0;
 		}
 		if (p->zc->command == NULL)	/* the first line had an error */
 			return 1;
@@ -561,6 +595,36 @@ cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
 		return 0;
 	}
 	return 1;
+}
+
+/*
+ * 1 if an indented line reads "NAME = ..." for a key of this kind of file
+ * or an env.NAME: a key indented by mistake, not more of the command.
+ */
+static int
+cfg_looks_like_key(const struct cfg_key *keys, const char *line, char *word,
+    size_t len)
+{
+	const struct cfg_key *k;
+	size_t n = 0;
+
+	while (isalnum((unsigned char)line[n]) || line[n] == '_' ||
+	    line[n] == '.')
+		n++;
+	if (n == 0 || n >= len)
+		return 0;
+	memcpy(word, line, n);
+	word[n] = '\0';
+	while (line[n] == ' ' || line[n] == '\t')
+		n++;
+	if (line[n] != '=' && line[n] != ':')
+		return 0;
+	if (strncmp(word, "env.", 4) == 0)
+		return 1;
+	for (k = keys; k->name != NULL; k++)
+		if (strcmp(k->name, word) == 0)
+			return 1;
+	return 0;
 }
 
 /* Parse one file with libinih; -1 if it could not be opened. */

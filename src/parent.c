@@ -327,8 +327,8 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	if (zw->link != NULL) {
 		peer_free(zw->link);
 		zw->link = NULL;
-		control_zone_lost(zw->zc->name, "the zone's worker exited");
 	}
+	control_zone_lost(zw->zc->name, "the zone's worker exited");
 	if (shutting_down) {
 		if (ei->code != 0)
 			log_warnx("zone %s: worker %ld %s", zw->zc->name,

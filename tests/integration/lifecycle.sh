@@ -16,6 +16,11 @@ state_is beta stopped || fail "beta (autostart = no) is $(zfield beta state)"
 a1=$(zfield alpha pid)
 alive "$a1" || fail "alpha's pid $a1 is not alive"
 [ "$(vm_count alpha)" -eq 1 ] || fail "alpha has $(vm_count alpha) VMs"
+# The VM holds stdio and nothing else of zonevisord's; it leads its session.
+fds=$(ls "/proc/$a1/fd" | sort -n | tr '\n' ' ')
+[ "$fds" = "0 1 2 " ] || fail "the VM inherited descriptors: $fds"
+[ "$(cut -d' ' -f6 "/proc/$a1/stat")" = "$a1" ] || fail "the VM is not a session leader"
+[ "$(stat -c %a "$SOCK")" = 660 ] || fail "control socket mode $(stat -c %a "$SOCK")"
 [ "$(zfield alpha operation_id)" != null ] || fail "autostart has no operation id"
 case "$(zfield alpha operation_id)" in
 alpha-start-*-*-*-*-*) ;;
