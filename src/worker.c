@@ -41,6 +41,7 @@ static void worker_op_done(struct zone *, const struct zone_op *, int, int,
     const char *);
 static void worker_escalate(struct zone *, const struct msg_escalate *);
 static void worker_dispatch_parent(struct peer *, const struct mdoc *, void *);
+static void worker_lose_parent(const char *);
 static void worker_bad_frame(struct peer *, const char *, void *);
 static void worker_parent_gone(struct peer *, const char *, void *);
 static void worker_zone_op(int, struct msgr *);
@@ -218,26 +219,34 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	}
 }
 
-/* The parent sent something unreadable: trust it no more, stop and exit. */
+/* No parent to trust any more: stop the VM, then exit. */
 static void
-worker_bad_frame(struct peer *p, const char *cause, void *arg)
+worker_lose_parent(const char *why)
 {
-	log_warnx("bad message from the parent (%s); stopping the zone and "
-	    "exiting", cause);
+	log_warnx("%s; stopping the zone and exiting", why);
 	peer_free(worker_link);
 	worker_link = NULL;
 	zone_shutdown(worker_zone);
 }
 
-/* The parent is gone: stop the VM, then exit. */
+/* The parent sent something unreadable: it is trusted no more. */
+static void
+worker_bad_frame(struct peer *p, const char *cause, void *arg)
+{
+	char why[128];
+
+	snprintf(why, sizeof why, "bad message from the parent (%s)", cause);
+	worker_lose_parent(why);
+}
+
+/* The parent is gone. */
 static void
 worker_parent_gone(struct peer *p, const char *why, void *arg)
 {
-	log_warnx("lost the link to the parent (%s); stopping the zone and "
-	    "exiting", why);
-	peer_free(worker_link);
-	worker_link = NULL;
-	zone_shutdown(worker_zone);
+	char msg[128];
+
+	snprintf(msg, sizeof msg, "lost the link to the parent (%s)", why);
+	worker_lose_parent(msg);
 }
 
 /*

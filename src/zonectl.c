@@ -27,7 +27,7 @@ static int64_t		 timeout_ms = -1;
 static struct client_conn conn;
 static int64_t		 next_id = 1;
 
-static void usage(void) __attribute__((noreturn));
+static void usage(FILE *, int) __attribute__((noreturn));
 static void die(int, const char *, ...) __attribute__((format(printf, 2, 3),
     noreturn));
 static void ctl_connect(void);
@@ -44,11 +44,11 @@ static int print_error(const struct mval *, const char *);
 static int answer_ok(const struct mval *);
 static char **all_zones(int *);
 
-/* Print the synopsis and exit with the usage code. */
+/* Print the synopsis and exit with code. */
 static void
-usage(void)
+usage(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: zonectl [-s socket] [--json] [--timeout duration] command\n"
 	    "commands:\n"
 	    "  status [zone ...]                   show zones (exit 3 if a named zone is not running)\n"
@@ -57,7 +57,7 @@ usage(void)
 	    "  restart [--no-wait] zone ... | --all\n"
 	    "  version                             client and daemon versions\n"
 	    "The socket is -s, else $ZONEVISOR_SOCKET, else %s.\n", DEFAULT_SOCKET);
-	exit(ZC_EXIT_USAGE);
+	exit(code);
 }
 
 /* Print "zonectl: message" and exit with code. */
@@ -253,7 +253,7 @@ cmd_status(int argc, char **argv)
 	char name[80], state[32], err[64], health[32], up[32], pid[16];
 	int64_t start = clock_mono_ms();
 	struct mdoc *doc;
-	size_t i, n, width = 4;
+	size_t i, n, width = 4, swidth = 5;
 	int rc = ZC_EXIT_OK;
 
 	ctl_connect();
@@ -275,6 +275,8 @@ cmd_status(int argc, char **argv)
 		str_field(z, "state", state, sizeof state);
 		if (argc > 0 && strcmp(state, "running") != 0)
 			rc = ZC_EXIT_NOT_RUNNING;
+		if (strlen(state) > swidth)
+			swidth = strlen(state);
 		if (strlen(str_field(z, "name", name, sizeof name)) > width)
 			width = strlen(name);
 	}
@@ -284,8 +286,9 @@ cmd_status(int argc, char **argv)
 		mdoc_free(doc);
 		return rc;
 	}
-	printf("%-*s  %-16s  %-8s  %-8s  %-8s  %-6s  %s\n", (int)width, "ZONE",
-	    "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH", "LAST ERROR");
+	printf("%-*s  %-*s  %-8s  %-8s  %-8s  %-6s  %s\n", (int)width, "ZONE",
+	    (int)swidth, "STATE", "PID", "UPTIME", "RESTARTS", "HEALTH",
+	    "LAST ERROR");
 	for (i = 0; i < n; i++) {
 		const struct mval *le;
 
@@ -297,8 +300,8 @@ cmd_status(int argc, char **argv)
 		else
 			snprintf(pid, sizeof pid, "-");
 		format_uptime(int_field(z, "uptime_s", -1), up, sizeof up);
-		printf("%-*s  %-16s  %-8s  %-8s  %-8lld  %-6s  %s\n", (int)width,
-		    str_field(z, "name", name, sizeof name),
+		printf("%-*s  %-*s  %-8s  %-8s  %-8lld  %-6s  %s\n", (int)width,
+		    str_field(z, "name", name, sizeof name), (int)swidth,
 		    str_field(z, "state", state, sizeof state), pid, up,
 		    (long long)int_field(z, "restarts", 0),
 		    str_field(z, "health", health, sizeof health),
@@ -369,14 +372,14 @@ cmd_operation(const char *cmd, int argc, char **argv)
 			all = 1;
 			break;
 		default:
-			usage();
+			usage(stderr, ZC_EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if ((argc == 0) == !all) {
 		fprintf(stderr, "zonectl: %s needs zone names or --all\n", cmd);
-		usage();
+		usage(stderr, ZC_EXIT_USAGE);
 	}
 	for (i = 0; i < argc; i++)
 		if (!config_zone_name_valid(argv[i]))
@@ -469,7 +472,7 @@ cmd_version(int argc, char **argv)
 	char version[64];
 
 	if (argc > 0)
-		usage();
+		usage(stderr, ZC_EXIT_USAGE);
 	ctl_connect();
 	ctl_send("version", NULL, -1, 0, NULL);
 	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
@@ -525,14 +528,16 @@ main(int argc, char **argv)
 				die(ZC_EXIT_USAGE, "bad --timeout %s: %s", optarg,
 				    timeout_ms == 0 ? "must not be 0" : cause);
 			break;
+		case 'h':
+			usage(stdout, ZC_EXIT_OK);
 		default:
-			usage();
+			usage(stderr, ZC_EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage();
+		usage(stderr, ZC_EXIT_USAGE);
 	cmd = argv[0];
 	if (strcmp(cmd, "status") == 0) {
 		for (ch = 1; ch < argc; ch++)
@@ -547,5 +552,5 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "version") == 0)
 		return cmd_version(argc - 1, argv + 1);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
-	usage();
+	usage(stderr, ZC_EXIT_USAGE);
 }

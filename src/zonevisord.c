@@ -16,20 +16,20 @@
 #include "log.h"
 #include "zonevisor.h"
 
-static void usage(void) __attribute__((noreturn));
+static void usage(FILE *, int) __attribute__((noreturn));
 
-/* Print the synopsis and exit with the usage code. */
+/* Print the synopsis and exit with code. */
 static void
-usage(void)
+usage(FILE *f, int code)
 {
-	fprintf(stderr,
+	fprintf(f,
 	    "usage: zonevisord [-dnvV] [-f file]\n"
 	    "  -d       stay in the foreground and log to stderr\n"
 	    "  -f file  configuration file (default %s)\n"
 	    "  -n       check the configuration and exit\n"
 	    "  -v       log debugging messages\n"
 	    "  -V       print the version and exit\n", DEFAULT_CONFIG);
-	exit(ZVD_EXIT_USAGE);
+	exit(code);
 }
 
 int
@@ -59,12 +59,14 @@ main(int argc, char **argv)
 			printf("zonevisord %s (protocol %d)\n", PACKAGE_VERSION,
 			    PROTO_VERSION);
 			return ZVD_EXIT_OK;
+		case 'h':
+			usage(stdout, ZVD_EXIT_OK);
 		default:
-			usage();
+			usage(stderr, ZVD_EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, ZVD_EXIT_USAGE);
 
 	log_init(1, LOG_LEVEL_INFO);
 	if ((cfg = config_load(file, &errs)) == NULL) {
