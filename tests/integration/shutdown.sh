@@ -14,14 +14,20 @@ for z in alpha beta gamma; do
 done
 pids="$(zfield alpha pid) $(zfield beta pid) $(zfield gamma pid) $(zfield alpha worker_pid)"
 
-t0=$(date +%s%N)
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID"
-rc=$?
-t1=$(date +%s%N)
-DAEMON_PID=
+# SIGTERM the daemon and wait for it: sets rc and ms (how long it took).
+term_daemon() {
+	local t0 t1
+	t0=$(date +%s%N)
+	kill -TERM "$DAEMON_PID"
+	wait "$DAEMON_PID"
+	rc=$?
+	t1=$(date +%s%N)
+	DAEMON_PID=
+	ms=$(( (t1 - t0) / 1000000 ))
+}
+
+term_daemon
 [ "$rc" -eq 0 ] || fail "zonevisord exited $rc after SIGTERM"
-ms=$(( (t1 - t0) / 1000000 ))
 # Zones stop in parallel: about beta's stop_timeout, not the sum.
 [ "$ms" -lt 3500 ] || fail "shutdown took ${ms}ms"
 for p in $pids; do
@@ -38,14 +44,8 @@ zone beta "$(fake beta --ignore-term)" "stop_timeout = 60s"
 rm -f "$T/zones.d/alpha.conf" "$T/zones.d/gamma.conf"
 start_daemon
 wait_for "beta running" 10 state_is beta running || fail "beta did not start"
-t0=$(date +%s%N)
-kill -TERM "$DAEMON_PID"
-wait "$DAEMON_PID"
-rc=$?
-t1=$(date +%s%N)
-DAEMON_PID=
+term_daemon
 [ "$rc" -eq 0 ] || fail "zonevisord exited $rc after a forced shutdown"
-ms=$(( (t1 - t0) / 1000000 ))
 [ "$ms" -lt 4000 ] || fail "shutdown_timeout 1s, but the shutdown took ${ms}ms"
 [ -z "$(leftovers)" ] || fail "left behind after the forced shutdown: $(leftovers)"
 exit 0
