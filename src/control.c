@@ -61,6 +61,16 @@ struct wait {
 };
 TAILQ_HEAD(wait_list, wait);
 
+/* A client following a zone's lifecycle log (zonectl events -f). */
+struct follower {
+	TAILQ_ENTRY(follower)	 entry;
+	struct client		*c;
+	struct reqid		 id;
+	char			 zone[ZONE_NAME_MAX + 1];
+	struct records_tail	 tail;
+};
+TAILQ_HEAD(follower_list, follower);
+
 static struct ev_loop		*control_loop;
 static const struct config	*control_cfg;
 static int			 control_fd = -1;
@@ -68,6 +78,7 @@ static ev_io			 control_accept_watch;
 static ev_timer			 control_accept_pause;
 static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct wait_list		 waits = TAILQ_HEAD_INITIALIZER(waits);
+static struct follower_list	 followers = TAILQ_HEAD_INITIALIZER(followers);
 static int			 nclients;
 
 static int control_bind(const char *);
@@ -87,11 +98,21 @@ static void control_error(struct client *, const struct reqid *, const char *,
 static void control_reply(struct client *, struct msgw *);
 static void control_status(struct client *, const struct reqid *,
     const struct mval *, const struct mval *);
-static void control_pack_zone(struct msgw *, const struct zone_worker *, int64_t);
 static void control_operation(struct client *, const struct reqid *, int,
     const struct mval *, const struct mval *);
 static void control_version(struct client *, const struct reqid *);
+static struct zone_worker *control_zone_arg(struct client *,
+    const struct reqid *, const char *, const struct mval *);
+static int control_int_arg(struct client *, const struct reqid *,
+    const struct mval *, const char *, int64_t, int64_t, int64_t *);
+static void control_events(struct client *, const struct reqid *,
+    const struct mval *, const struct mval *);
+static void control_send_events(struct client *, const struct reqid *,
+    const struct event_list *);
+static void control_diagnose(struct client *, const struct reqid *,
+    const struct mval *);
 static void control_reqid_free(struct reqid *);
+static void control_reqid_copy(struct reqid *, const struct reqid *);
 
 /* 1 if a zonevisord answers on the socket at path. */
 int
@@ -336,12 +357,22 @@ control_client_free(struct client *c)
 {
 	struct wait *wt, *next;
 
+	struct follower *f, *fnext;
+
 	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
 		if (wt->c != c)
 			continue;
 		TAILQ_REMOVE(&waits, wt, entry);
 		control_reqid_free(&wt->id);
 		free(wt);
+	}
+	TAILQ_FOREACH_SAFE(f, &followers, entry, fnext) {
+		if (f->c != c)
+			continue;
+		TAILQ_REMOVE(&followers, f, entry);
+		records_tail_close(&f->tail);
+		control_reqid_free(&f->id);
+		free(f);
 	}
 	ev_timer_stop(control_loop, &c->idle);
 	TAILQ_REMOVE(&clients, c, entry);
@@ -434,90 +465,55 @@ control_reqid_free(struct reqid *id)
 	id->s = NULL;
 }
 
-/* One zone in a status answer (DESIGN §11). */
+/* Copy a request id, for an answer that comes later. */
 static void
-control_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
+control_reqid_copy(struct reqid *dst, const struct reqid *src)
 {
-	const struct zone_status *st = &zw->st;
-	int running = st->state == ZS_RUNNING && st->pid != 0;
+	*dst = *src;
+	dst->s = src->s != NULL ? xstrdup(src->s) : NULL;
+}
 
-	msgw_map_begin(w);
-	msgw_str(w, "name");
-	msgw_str(w, zw->zc->name);
-	msgw_str(w, "state");
-	msgw_str(w, names_state(st->state));
-	msgw_str(w, "desired");
-	msgw_str(w, names_state(st->desired));
-	msgw_str(w, "pid");
-	if (st->pid != 0)
-		msgw_int(w, st->pid);
-	else
-		msgw_nil(w);
-	msgw_str(w, "since");
-	msgw_int(w, st->since_ms);
-	msgw_str(w, "uptime_s");
-	if (running)
-		msgw_int(w, (now - st->booted_at_ms) / 1000);
-	else
-		msgw_nil(w);
-	msgw_str(w, "restarts");
-	msgw_int(w, st->restarts);
-	msgw_str(w, "health");
-	msgw_str(w, "none");
-	msgw_str(w, "cold_start_eligible");
-	msgw_bool(w, st->eligible);
-	msgw_str(w, "last_error");
-	if (st->error != ERR_NONE) {
-		msgw_map_begin(w);
-		msgw_str(w, "code");
-		msgw_str(w, names_error(st->error));
-		msgw_str(w, "message");
-		msgw_str(w, st->message);
-		msgw_map_end(w);
-	} else
-		msgw_nil(w);
-	msgw_str(w, "last_exit");
-	if (st->exit_code != -1 || st->exit_signal != 0) {
-		msgw_map_begin(w);
-		msgw_str(w, "code");
-		if (st->exit_code != -1)
-			msgw_int(w, st->exit_code);
-		else
-			msgw_nil(w);
-		msgw_str(w, "signal");
-		msgw_str(w, st->exit_signal != 0 ?
-		    names_signal(st->exit_signal) : NULL);
-		msgw_map_end(w);
-	} else
-		msgw_nil(w);
-	msgw_str(w, "evidence");
-	msgw_nil(w);
-	msgw_str(w, "recovery");
-	msgw_map_begin(w);
-	msgw_str(w, "state");
-	msgw_str(w, "manual");
-	msgw_str(w, "next_attempt_in_ms");
-	msgw_nil(w);
-	msgw_str(w, "consecutive_failures");
-	msgw_int(w, 0);
-	msgw_str(w, "failed_recoveries");
-	msgw_int(w, 0);
-	msgw_map_end(w);
-	msgw_str(w, "leases");
-	msgw_int(w, 0);
-	msgw_str(w, "operation_id");
-	msgw_str(w, st->op_id[0] != '\0' ? st->op_id : NULL);
-	msgw_str(w, "worker_pid");
-	if (zw->pid != 0)
-		msgw_int(w, zw->pid);
-	else
-		msgw_nil(w);
-	msgw_str(w, "ingress_port");
-	if (zw->zc->ingress_port != 0)
-		msgw_int(w, zw->zc->ingress_port);
-	else
-		msgw_nil(w);
-	msgw_map_end(w);
+/* The zone a request names, or NULL after answering with the error. */
+static struct zone_worker *
+control_zone_arg(struct client *c, const struct reqid *id, const char *cmd,
+    const struct mval *zone)
+{
+	char name[ZONE_NAME_MAX + 1];
+	struct zone_worker *zw;
+
+	if (zone == NULL || mval_strcpy(zone, name, sizeof name) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "%s needs a zone name", cmd);
+		return NULL;
+	}
+	if ((zw = parent_zone(name)) == NULL) {
+		control_error(c, id, names_ctl_error(CTLERR_UNKNOWN_ZONE),
+		    "unknown zone: %s", name);
+		return NULL;
+	}
+	return zw;
+}
+
+/*
+ * Integer argument key of args within [min, max], def when absent.
+ * Returns -1 after answering with the error.
+ */
+static int
+control_int_arg(struct client *c, const struct reqid *id,
+    const struct mval *args, const char *key, int64_t min, int64_t max,
+    int64_t *out)
+{
+	const struct mval *v = args != NULL ? mval_get(args, key) : NULL;
+
+	if (v == NULL || mval_kind(v) == MV_NIL)
+		return 0;
+	if (mval_int(v, out) != 0 || *out < min || *out > max) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.%s must be an integer from %lld to %lld", key,
+		    (long long)min, (long long)max);
+		return -1;
+	}
+	return 0;
 }
 
 /* status [zone | args.zones]: the supervisor and the zones asked for. */
@@ -566,28 +562,11 @@ control_status(struct client *c, const struct reqid *id,
 	msgw_str(w, "result");
 	msgw_map_begin(w);
 	msgw_str(w, "supervisor");
-	msgw_map_begin(w);
-	msgw_str(w, "pid");
-	msgw_int(w, getpid());
-	msgw_str(w, "version");
-	msgw_str(w, PACKAGE_VERSION);
-	msgw_str(w, "protocol");
-	msgw_int(w, PROTO_VERSION);
-	msgw_str(w, "started_at");
-	msgw_int(w, parent_started_ms());
-	msgw_str(w, "uptime_s");
-	msgw_int(w, (now - parent_started_ms()) / 1000);
-	msgw_str(w, "config");
-	msgw_str(w, parent_config()->path);
-	msgw_str(w, "zones");
-	msgw_int(w, (int64_t)parent_zone_count());
-	msgw_str(w, "shutting_down");
-	msgw_bool(w, parent_shutting_down());
-	msgw_map_end(w);
+	status_pack_supervisor(w, now);
 	msgw_str(w, "zones");
 	msgw_array_begin(w);
 	for (i = 0; i < n; i++)
-		control_pack_zone(w, sel[i], now);
+		status_pack_zone(w, sel[i], now);
 	msgw_array_end(w);
 	msgw_map_end(w);
 	msgw_map_end(w);
@@ -606,35 +585,34 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
 	    [CTL_STOP] = TRIG_OPERATOR_STOP,
 	    [CTL_RESTART] = TRIG_OPERATOR_RESTART };
 	const struct mval *wv = args != NULL ? mval_get(args, "wait") : NULL;
-	char name[ZONE_NAME_MAX + 1], op_id[OP_ID_MAX];
+	char op_id[OP_ID_MAX];
 	struct zone_worker *zw;
-	const char *cause;
+	const char *cause, *name;
+	int64_t timeout_ms = 0;
 	struct wait *wt;
 	struct msgw *w;
 	int wait = 1;
 
-	if (zone == NULL || mval_strcpy(zone, name, sizeof name) != 0) {
-		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
-		    "%s needs a zone name", names_ctl_command(cmd));
+	if ((zw = control_zone_arg(c, id, names_ctl_command(cmd), zone)) == NULL)
 		return;
-	}
+	name = zw->zc->name;
 	if (wv != NULL && mval_bool(wv, &wait) != 0) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
 		    "args.wait must be true or false");
 		return;
 	}
-	if ((zw = parent_zone(name)) == NULL) {
-		control_error(c, id, names_ctl_error(CTLERR_UNKNOWN_ZONE),
-		    "unknown zone: %s", name);
+	if (control_int_arg(c, id, args, "timeout_ms", 0, INT32_MAX,
+	    &timeout_ms) != 0)
 		return;
-	}
+	if (cmd == CTL_STOP)
+		timeout_ms = 0;	/* a stop always runs to its end */
 	if (wait && c->nwaits >= CONTROL_MAX_WAITS) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
 		    "too many operations awaited on one connection");
 		return;
 	}
-	if (parent_zone_op(zw, ops[cmd], triggers[cmd], op_id, sizeof op_id,
-	    &cause) != 0) {
+	if (parent_zone_op(zw, ops[cmd], triggers[cmd], timeout_ms, op_id,
+	    sizeof op_id, &cause) != 0) {
 		control_error(c, id, cause, "zone %s: cannot %s now (%s)", name,
 		    names_ctl_command(cmd), cause);
 		return;
@@ -656,8 +634,7 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
 	}
 	wt = xcalloc(1, sizeof *wt);
 	wt->c = c;
-	wt->id = *id;
-	wt->id.s = id->s != NULL ? xstrdup(id->s) : NULL;
+	control_reqid_copy(&wt->id, id);
 	snprintf(wt->zone, sizeof wt->zone, "%s", name);
 	snprintf(wt->op_id, sizeof wt->op_id, "%s", op_id);
 	TAILQ_INSERT_TAIL(&waits, wt, entry);
@@ -677,6 +654,85 @@ control_version(struct client *c, const struct reqid *id)
 	msgw_str(w, "protocol");
 	msgw_int(w, PROTO_VERSION);
 	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
+/* Answer with a batch of records: {records, problems}. */
+static void
+control_send_events(struct client *c, const struct reqid *id,
+    const struct event_list *l)
+{
+	struct msgw *w = control_answer(id, 1);
+
+	msgw_str(w, "result");
+	msgw_map_begin(w);
+	events_pack(w, l);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
+/*
+ * events zone [args.n] [args.follow]: the last n records (all without n);
+ * following, the last n (10 without n) and then each record as it comes.
+ */
+static void
+control_events(struct client *c, const struct reqid *id,
+    const struct mval *zone, const struct mval *args)
+{
+	const struct mval *fv = args != NULL ? mval_get(args, "follow") : NULL;
+	struct zone_worker *zw;
+	struct event_list l;
+	struct follower *f;
+	int64_t n = -1;
+	int follow = 0;
+
+	if ((zw = control_zone_arg(c, id, "events", zone)) == NULL)
+		return;
+	if (control_int_arg(c, id, args, "n", 0, 1000000, &n) != 0)
+		return;
+	if (fv != NULL && mval_kind(fv) != MV_NIL && mval_bool(fv, &follow) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.follow must be true or false");
+		return;
+	}
+	if (!follow) {
+		events_last(parent_config(), zw->zc, n < 0 ? 0 : (size_t)n, &l);
+		control_send_events(c, id, &l);
+		events_free(&l);
+		return;
+	}
+	if (c->nwaits >= CONTROL_MAX_WAITS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many follows on one connection");
+		return;
+	}
+	f = xcalloc(1, sizeof *f);
+	f->c = c;
+	control_reqid_copy(&f->id, id);
+	snprintf(f->zone, sizeof f->zone, "%s", zw->zc->name);
+	events_follow(parent_config(), zw->zc, n < 0 ? 10 : (size_t)n, &f->tail,
+	    &l);
+	control_send_events(c, id, &l);
+	events_free(&l);
+	TAILQ_INSERT_TAIL(&followers, f, entry);
+	c->nwaits++;
+}
+
+/* diagnose zone: DESIGN §4's derived view. */
+static void
+control_diagnose(struct client *c, const struct reqid *id,
+    const struct mval *zone)
+{
+	struct zone_worker *zw;
+	struct msgw *w;
+
+	if ((zw = control_zone_arg(c, id, "diagnose", zone)) == NULL)
+		return;
+	w = control_answer(id, 1);
+	msgw_str(w, "result");
+	status_pack_diagnose(w, zw, clock_now_ms());
 	msgw_map_end(w);
 	control_reply(c, w);
 }
@@ -755,6 +811,12 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 	case CTL_VERSION:
 		control_version(c, &id);
 		break;
+	case CTL_EVENTS:
+		control_events(c, &id, zone, args);
+		break;
+	case CTL_DIAGNOSE:
+		control_diagnose(c, &id, zone);
+		break;
 	}
 done:
 	control_reqid_free(&id);
@@ -829,5 +891,22 @@ control_zone_lost(const char *zone, const char *why)
 		    wt->op_id);
 		control_reqid_free(&wt->id);
 		free(wt);
+	}
+}
+
+/* A zone's worker appended records: pass them to whoever follows its log. */
+void
+control_zone_recorded(const char *zone)
+{
+	struct follower *f, *next;
+	struct event_list l;
+
+	TAILQ_FOREACH_SAFE(f, &followers, entry, next) {
+		if (strcmp(f->zone, zone) != 0)
+			continue;
+		events_poll(&f->tail, &l);
+		if (l.n > 0 || l.nproblems > 0)
+			control_send_events(f->c, &f->id, &l);
+		events_free(&l);
 	}
 }

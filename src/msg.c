@@ -46,6 +46,7 @@ static int get_int(struct msgr *, int64_t *, int64_t, int64_t);
 static int get_str(struct msgr *, char *, size_t);
 static int get_name(struct msgr *, int (*)(const char *));
 static int get_bool(struct msgr *, int *);
+static void pack_vm(struct msgw *, const struct vm_ident *);
 
 /* Start a new frame: four header bytes that msgw_frame() fills in. */
 struct msgw *
@@ -191,6 +192,15 @@ msgw_strn(struct msgw *w, const char *s, size_t len)
 	msgw_count(w);
 	msgpack_pack_str(&w->pk, len);
 	msgpack_pack_str_body(&w->pk, s, len);
+}
+
+/* Add one value already encoded as msgpack (a record read from disk). */
+void
+msgw_raw(struct msgw *w, const void *data, size_t len)
+{
+	msgw_count(w);
+	if (msgpack_sbuffer_write(&w->sb, data, len) != 0)
+		fatalx("%s: out of memory", __func__);
 }
 
 /* Finish the frame: exactly one top-level object, header patched. */
@@ -692,6 +702,7 @@ msg_pack_zone_op(int type, const struct msg_zone_op *m)
 	msgw_int(w, type);
 	msgw_str(w, m->op_id);
 	msgw_str(w, names_trigger(m->trigger));
+	msgw_int(w, m->timeout_ms);
 	msgw_array_end(w);
 	return w;
 }
@@ -702,6 +713,7 @@ msg_unpack_zone_op(struct msgr *r, struct msg_zone_op *m)
 {
 	get_str(r, m->op_id, sizeof m->op_id);
 	m->trigger = get_name(r, names_trigger_parse);
+	get_int(r, &m->timeout_ms, 0, INT64_MAX / 2);
 	if (m->op_id[0] == '\0')
 		r->error = 1;
 	return msg_end(r);
@@ -721,13 +733,24 @@ msg_pack_zone_status(const struct zone_status *s)
 	msgw_int(w, (int64_t)s->vm_start);
 	msgw_int(w, s->since_ms);
 	msgw_int(w, s->booted_at_ms);
-	msgw_str(w, s->op_id);
+	msgw_int(w, (int64_t)s->generation);
 	msgw_str(w, names_error(s->error));
 	msgw_str(w, s->message);
 	msgw_bool(w, s->eligible);
+	msgw_str(w, names_evidence(s->evidence));
+	msgw_str(w, s->evidence_detail);
 	msgw_int(w, s->restarts);
 	msgw_int(w, s->exit_code);
 	msgw_int(w, s->exit_signal);
+	msgw_str(w, s->op_id);
+	msgw_str(w, names_operation(s->op_kind));
+	msgw_str(w, names_trigger(s->op_trigger));
+	msgw_str(w, names_op_result(s->op_result));
+	msgw_str(w, names_error(s->op_error));
+	msgw_int(w, s->op_at_ms);
+	msgw_str(w, names_error(s->outage));
+	msgw_str(w, s->outage_message);
+	msgw_int(w, s->outage_at_ms);
 	msgw_array_end(w);
 	return w;
 }
@@ -736,7 +759,7 @@ msg_pack_zone_status(const struct zone_status *s)
 int
 msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
 {
-	int64_t pid, start, restarts, code, sig;
+	int64_t pid, start, gen, restarts, code, sig;
 
 	memset(s, 0, sizeof *s);
 	s->state = get_name(r, names_state_parse);
@@ -747,16 +770,28 @@ msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
 	s->vm_start = (uint64_t)start;
 	get_int(r, &s->since_ms, 0, INT64_MAX);
 	get_int(r, &s->booted_at_ms, 0, INT64_MAX);
-	get_str(r, s->op_id, sizeof s->op_id);
+	get_int(r, &gen, 0, INT64_MAX);
+	s->generation = (uint64_t)gen;
 	s->error = get_name(r, names_error_parse);
 	get_str(r, s->message, sizeof s->message);
 	get_bool(r, &s->eligible);
+	s->evidence = get_name(r, names_evidence_parse);
+	get_str(r, s->evidence_detail, sizeof s->evidence_detail);
 	get_int(r, &restarts, 0, UINT32_MAX);
 	s->restarts = (uint32_t)restarts;
 	get_int(r, &code, -1, 255);
 	s->exit_code = (int)code;
 	get_int(r, &sig, 0, 128);
 	s->exit_signal = (int)sig;
+	get_str(r, s->op_id, sizeof s->op_id);
+	s->op_kind = get_name(r, names_operation_parse);
+	s->op_trigger = get_name(r, names_trigger_parse);
+	s->op_result = get_name(r, names_op_result_parse);
+	s->op_error = get_name(r, names_error_parse);
+	get_int(r, &s->op_at_ms, 0, INT64_MAX);
+	s->outage = get_name(r, names_error_parse);
+	get_str(r, s->outage_message, sizeof s->outage_message);
+	get_int(r, &s->outage_at_ms, 0, INT64_MAX);
 	return msg_end(r);
 }
 
@@ -818,4 +853,73 @@ msg_unpack_escalate(struct msgr *r, struct msg_escalate *m)
 	m->exit_signal = (int)sig;
 	get_int(r, &m->uptime_ms, 0, INT64_MAX);
 	return msg_end(r);
+}
+
+/* A VM identity as {pid, start_time}, or nil for none. */
+static void
+pack_vm(struct msgw *w, const struct vm_ident *vm)
+{
+	if (vm->pid == 0) {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_str(w, "pid");
+	msgw_int(w, vm->pid);
+	msgw_str(w, "start_time");
+	msgw_int(w, (int64_t)vm->start_time);
+	msgw_map_end(w);
+}
+
+/*
+ * A lifecycle record, as the map stored in lifecycle.log and shown by
+ * zonectl events.  Empty fields are left out.
+ */
+struct msgw *
+msg_pack_record(const struct record *rec)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_map_begin(w);
+	msgw_str(w, "zone");
+	msgw_str(w, rec->zone);
+	msgw_str(w, "kind");
+	msgw_str(w, names_record(rec->kind));
+	msgw_str(w, "observed_at");
+	msgw_int(w, rec->observed_at_ms);
+	msgw_str(w, "operation_id");
+	msgw_str(w, rec->op_id);
+	msgw_str(w, "trigger");
+	msgw_str(w, rec->trigger >= 0 ? names_trigger(rec->trigger) : NULL);
+	msgw_str(w, "supervisor_pid");
+	msgw_int(w, rec->supervisor_pid);
+	msgw_str(w, "generation");
+	msgw_int(w, (int64_t)rec->generation);
+	if (rec->previous_vm.pid != 0) {
+		msgw_str(w, "previous_vm");
+		pack_vm(w, &rec->previous_vm);
+	}
+	if (rec->current_vm.pid != 0) {
+		msgw_str(w, "current_vm");
+		pack_vm(w, &rec->current_vm);
+	}
+	if (rec->error != ERR_NONE) {
+		msgw_str(w, "error_code");
+		msgw_str(w, names_error(rec->error));
+	}
+	if (rec->message != NULL && rec->message[0] != '\0') {
+		msgw_str(w, "error_message");
+		msgw_str(w, rec->message);
+	}
+	if (rec->evidence != EVD_NONE) {
+		msgw_str(w, "evidence");
+		msgw_map_begin(w);
+		msgw_str(w, "kind");
+		msgw_str(w, names_evidence(rec->evidence));
+		msgw_str(w, "detail");
+		msgw_str(w, rec->detail);
+		msgw_map_end(w);
+	}
+	msgw_map_end(w);
+	return w;
 }

@@ -22,6 +22,9 @@ static const char *const operation_names[] = { OPERATIONS(AS_STRING) };
 static const char *const ctl_command_names[] = { CTL_COMMANDS(AS_STRING) };
 static const char *const ctl_error_names[] = { CTL_ERRORS(AS_STRING) };
 static const char *const event_names[] = { ZONE_EVENTS(AS_STRING) };
+static const char *const evidence_names[] = { EVIDENCE_KINDS(AS_STRING) };
+static const char *const record_names[] = { RECORD_KINDS(AS_STRING) };
+static const char *const op_result_names[] = { OP_RESULTS(AS_STRING) };
 
 static const char *lookup(const char *const *, int, int);
 static int parse(const char *const *, int, const char *);
@@ -98,6 +101,55 @@ names_operation(int op)
 	return lookup(operation_names, OP__COUNT, op);
 }
 
+/* Operation of a name, or -1. */
+int
+names_operation_parse(const char *s)
+{
+	return parse(operation_names, OP__COUNT, s);
+}
+
+/* Name of a kind of owner-unsafe evidence. */
+const char *
+names_evidence(int e)
+{
+	return lookup(evidence_names, EVD__COUNT, e);
+}
+
+/* Evidence kind of a name, or -1. */
+int
+names_evidence_parse(const char *s)
+{
+	return parse(evidence_names, EVD__COUNT, s);
+}
+
+/* Name of a lifecycle record kind. */
+const char *
+names_record(int k)
+{
+	return lookup(record_names, REC__COUNT, k);
+}
+
+/* Record kind of a name, or -1. */
+int
+names_record_parse(const char *s)
+{
+	return parse(record_names, REC__COUNT, s);
+}
+
+/* Name of an operation result. */
+const char *
+names_op_result(int r)
+{
+	return lookup(op_result_names, OPR__COUNT, r);
+}
+
+/* Operation result of a name, or -1. */
+int
+names_op_result_parse(const char *s)
+{
+	return parse(op_result_names, OPR__COUNT, s);
+}
+
 /* Name of a control command. */
 const char *
 names_ctl_command(int c)
@@ -143,6 +195,10 @@ names_msg_type(int type)
 		return "zone-stop";
 	case MSG_ZONE_RESTART:
 		return "zone-restart";
+	case MSG_ZONE_COLD_START:
+		return "zone-cold-start";
+	case MSG_ZONE_RECORDED:
+		return "zone-recorded";
 	case MSG_ZONE_STATUS:
 		return "zone-status";
 	case MSG_OP_DONE:

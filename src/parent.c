@@ -119,12 +119,14 @@ parent_zone(const char *name)
 }
 
 /*
- * Ask zone zw's worker for an operation; the new operation id goes to
- * op_id.  Returns -1 with *cause (a CTLERR_ name) if it cannot be asked.
+ * Ask zone zw's worker for an operation, abandoned after timeout_ms unless
+ * 0.  A restart of a zone that is not running is a cold start and gets a
+ * cold-start id.  The new operation id goes to op_id.  Returns -1 with
+ * *cause (a CTLERR_ name) if it cannot be asked.
  */
 int
-parent_zone_op(struct zone_worker *zw, int op, int trigger, char *op_id,
-    size_t len, const char **cause)
+parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
+    char *op_id, size_t len, const char **cause)
 {
 	struct msg_zone_op m;
 	int type;
@@ -137,11 +139,27 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, char *op_id,
 		*cause = names_ctl_error(CTLERR_WORKER_UNAVAILABLE);
 		return -1;
 	}
+	if (op == OP_RESTART && zw->st.state != ZS_RUNNING &&
+	    zw->st.state != ZS_RUNNING_DEGRADED)
+		op = OP_COLD_START;
 	memset(&m, 0, sizeof m);
 	opid_new(m.op_id, sizeof m.op_id, zw->zc->name, op);
 	m.trigger = trigger;
-	type = op == OP_STOP ? MSG_ZONE_STOP : op == OP_RESTART ?
-	    MSG_ZONE_RESTART : MSG_ZONE_START;
+	m.timeout_ms = timeout_ms;
+	switch (op) {
+	case OP_STOP:
+		type = MSG_ZONE_STOP;
+		break;
+	case OP_RESTART:
+		type = MSG_ZONE_RESTART;
+		break;
+	case OP_COLD_START:
+		type = MSG_ZONE_COLD_START;
+		break;
+	default:
+		type = MSG_ZONE_START;
+		break;
+	}
 	parent_send(zw, msg_pack_zone_op(type, &m));
 	snprintf(op_id, len, "%s", m.op_id);
 	return 0;
@@ -248,7 +266,7 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 		if (zw->autostart && !shutting_down) {
 			zw->autostart = 0;
 			if (parent_zone_op(zw, OP_START, TRIG_CONTROLLER_START,
-			    op_id, sizeof op_id, &cause) != 0)
+			    0, op_id, sizeof op_id, &cause) != 0)
 				log_warnx("zone %s: autostart: %s", zw->zc->name,
 				    cause);
 		}
@@ -266,6 +284,13 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		control_op_done(zw->zc->name, &done);
+		break;
+	case MSG_ZONE_RECORDED:
+		if (msg_end(&r) != 0) {
+			parent_bad_frame(p, "malformed record notice", zw);
+			return;
+		}
+		control_zone_recorded(zw->zc->name);
 		break;
 	case MSG_ESCALATE:
 		if (msg_unpack_escalate(&r, &esc) != 0) {

@@ -32,8 +32,11 @@
 	X(ZS_STOPPED, "stopped") \
 	X(ZS_STARTING, "starting") \
 	X(ZS_RUNNING, "running") \
+	X(ZS_RUNNING_DEGRADED, "running-degraded") \
 	X(ZS_STOPPING, "stopping") \
-	X(ZS_FAILED, "failed")
+	X(ZS_RESTARTING, "restarting") \
+	X(ZS_FAILED, "failed") \
+	X(ZS_OWNER_UNSAFE, "owner-unsafe")
 enum zone_state { ZONE_STATES(AS_ENUM) ZS__COUNT };
 
 /* Error codes of a failed zone or operation (DESIGN §2). */
@@ -65,6 +68,46 @@ enum zone_error { ZONE_ERRORS(AS_ENUM) ERR__COUNT };
 	X(TRIG_SHUTDOWN, "shutdown")
 enum trigger { TRIGGERS(AS_ENUM) TRIG__COUNT };
 
+/* Why zonevisor cannot prove it is the only owner of a zone's VM (DESIGN §2). */
+#define EVIDENCE_KINDS(X) \
+	X(EVD_NONE, "none") \
+	X(EVD_ORPHANED_VM, "orphaned-vm") \
+	X(EVD_STALE_RUNTIME_RECORD, "stale-runtime-record") \
+	X(EVD_RECORD_PARSE_ERROR, "record-parse-error") \
+	X(EVD_RECORD_SCOPE_MISMATCH, "record-scope-mismatch") \
+	X(EVD_CLOSE_FAILED, "close-failed") \
+	X(EVD_PORT_OWNED, "port-owned")
+enum evidence { EVIDENCE_KINDS(AS_ENUM) EVD__COUNT };
+
+/* Kinds of lifecycle records (DESIGN §3). */
+#define RECORD_KINDS(X) \
+	X(REC_START_REQUESTED, "start-requested") \
+	X(REC_STOP_REQUESTED, "stop-requested") \
+	X(REC_RESTART_REQUESTED, "restart-requested") \
+	X(REC_COLD_START_REQUESTED, "cold-start-requested") \
+	X(REC_CREDENTIALS_REFRESH_REQUESTED, "credentials-refresh-requested") \
+	X(REC_VM_SPAWNED, "vm-spawned") \
+	X(REC_VM_EXITED, "vm-exited") \
+	X(REC_VM_CLOSE_STARTED, "vm-close-started") \
+	X(REC_VM_CLOSE_FINISHED, "vm-close-finished") \
+	X(REC_RUNTIME_RECORD_WRITTEN, "runtime-record-written") \
+	X(REC_RUNTIME_RECORD_DELETED, "runtime-record-deleted") \
+	X(REC_OWNER_UNSAFE_DETECTED, "owner-unsafe-detected") \
+	X(REC_OWNER_UNSAFE_RESOLVED, "owner-unsafe-resolved") \
+	X(REC_RECOVERY_SCHEDULED, "recovery-scheduled") \
+	X(REC_RECOVERY_SUSPENDED, "recovery-suspended") \
+	X(REC_OPERATION_FINISHED, "operation-finished") \
+	X(REC_OPERATION_FAILED, "operation-failed")
+enum record_kind { RECORD_KINDS(AS_ENUM) REC__COUNT };
+
+/* How the last operation of a zone stands. */
+#define OP_RESULTS(X) \
+	X(OPR_NONE, "none") \
+	X(OPR_IN_FLIGHT, "in-flight") \
+	X(OPR_FINISHED, "finished") \
+	X(OPR_FAILED, "failed")
+enum op_result { OP_RESULTS(AS_ENUM) OPR__COUNT };
+
 /* Operations; the middle word of an operation id (DESIGN §3). */
 #define OPERATIONS(X) \
 	X(OP_START, "start") \
@@ -80,7 +123,9 @@ enum operation { OPERATIONS(AS_ENUM) OP__COUNT };
 	X(CTL_START, "start") \
 	X(CTL_STOP, "stop") \
 	X(CTL_RESTART, "restart") \
-	X(CTL_VERSION, "version")
+	X(CTL_VERSION, "version") \
+	X(CTL_EVENTS, "events") \
+	X(CTL_DIAGNOSE, "diagnose")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
 /* Error codes of control responses that are not zone error codes. */
@@ -109,15 +154,16 @@ enum msg_type {
 	MSG_REOPEN_LOGS = 3,	/* (none): reopen console.log */
 
 	/* 100..199: parent -> worker, zone operations */
-	MSG_ZONE_START = 100,	/* op_id, trigger */
-	MSG_ZONE_STOP = 101,	/* op_id, trigger */
-	MSG_ZONE_RESTART = 102,	/* op_id, trigger */
+	MSG_ZONE_START = 100,	/* op_id, trigger, timeout_ms */
+	MSG_ZONE_STOP = 101,	/* op_id, trigger, timeout_ms */
+	MSG_ZONE_RESTART = 102,	/* op_id, trigger, timeout_ms */
+	MSG_ZONE_COLD_START = 103, /* op_id, trigger, timeout_ms */
 
 	/* 200..299: worker -> parent, reports */
-	MSG_ZONE_STATUS = 200,	/* state, desired, pid, vm_start, since_ms, booted_at_ms, op_id,
-				   error, message, eligible, restarts, exit_code, exit_signal */
+	MSG_ZONE_STATUS = 200,	/* struct zone_status, field by field in its order */
 	MSG_OP_DONE = 201,	/* op_id, ok, error, message */
 	MSG_ESCALATE = 202,	/* error, message, exit_code, exit_signal, uptime_ms */
+	MSG_ZONE_RECORDED = 203, /* (none): lifecycle records were appended */
 };
 
 /* MSG_HELLO: both ends send one first and check the version. */
@@ -127,10 +173,11 @@ struct msg_hello {
 	pid_t		pid;
 };
 
-/* MSG_ZONE_START, MSG_ZONE_STOP, MSG_ZONE_RESTART. */
+/* MSG_ZONE_START, _STOP, _RESTART, _COLD_START. */
 struct msg_zone_op {
 	char		op_id[OP_ID_MAX];
 	int		trigger;		/* TRIG_* */
+	int64_t		timeout_ms;		/* 0: none; else abandon it after this */
 };
 
 /* MSG_ZONE_STATUS: everything the parent shows of a zone. */
@@ -141,13 +188,47 @@ struct zone_status {
 	uint64_t	vm_start;		/* VM start time, /proc/PID/stat field 22 */
 	int64_t		since_ms;		/* realtime ms the state was entered */
 	int64_t		booted_at_ms;		/* realtime ms the VM was spawned, 0 when none */
-	char		op_id[OP_ID_MAX];	/* current or last operation, "" when none */
+	uint64_t	generation;		/* bumped by restarts, cold starts, timeouts */
 	int		error;			/* ERR_* of a failed state or ERR_NONE */
 	char		message[MESSAGE_MAX];
 	int		eligible;		/* cold_start_eligible */
+	int		evidence;		/* EV_* of an owner-unsafe state */
+	char		evidence_detail[MESSAGE_MAX];
 	uint32_t	restarts;		/* restarts since the worker began */
 	int		exit_code;		/* last VM exit status, -1 when none */
 	int		exit_signal;		/* last VM killing signal, 0 when none */
+	char		op_id[OP_ID_MAX];	/* last operation, "" when none */
+	int		op_kind;		/* OP_* */
+	int		op_trigger;		/* TRIG_* */
+	int		op_result;		/* OPR_* */
+	int		op_error;		/* ERR_* when it failed */
+	int64_t		op_at_ms;		/* when it began or ended */
+	int		outage;			/* ERR_* first cause since last healthy */
+	char		outage_message[MESSAGE_MAX];
+	int64_t		outage_at_ms;
+};
+
+/* A VM's identity: pid and start time (0, 0 for none). */
+struct vm_ident {
+	pid_t		pid;
+	uint64_t	start_time;
+};
+
+/* One lifecycle record (DESIGN §3); strings may be NULL. */
+struct record {
+	const char	*zone;
+	int		 kind;			/* REC_* */
+	int64_t		 observed_at_ms;
+	const char	*op_id;
+	int		 trigger;		/* TRIG_*, or -1 */
+	pid_t		 supervisor_pid;
+	struct vm_ident	 previous_vm;
+	struct vm_ident	 current_vm;
+	int		 error;			/* ERR_* */
+	const char	*message;
+	uint64_t	 generation;
+	int		 evidence;		/* EV_* */
+	const char	*detail;
 };
 
 /* MSG_OP_DONE: an operation finished (ok) or failed. */
@@ -175,6 +256,13 @@ int names_error_parse(const char *);
 const char *names_trigger(int);
 int names_trigger_parse(const char *);
 const char *names_operation(int);
+int names_operation_parse(const char *);
+const char *names_evidence(int);
+int names_evidence_parse(const char *);
+const char *names_record(int);
+int names_record_parse(const char *);
+const char *names_op_result(int);
+int names_op_result_parse(const char *);
 const char *names_ctl_command(int);
 int names_ctl_command_parse(const char *);
 const char *names_ctl_error(int);
@@ -194,6 +282,7 @@ void msgw_nil(struct msgw *);
 void msgw_double(struct msgw *, double);
 void msgw_str(struct msgw *, const char *);		/* NULL packs nil */
 void msgw_strn(struct msgw *, const char *, size_t);
+void msgw_raw(struct msgw *, const void *, size_t);
 const void *msgw_frame(struct msgw *, size_t *);
 
 /* msg.c: reading.  A document is one checked frame payload. */
@@ -224,6 +313,7 @@ struct msgw *msg_pack_zone_op(int, const struct msg_zone_op *);
 struct msgw *msg_pack_zone_status(const struct zone_status *);
 struct msgw *msg_pack_op_done(const struct msg_op_done *);
 struct msgw *msg_pack_escalate(const struct msg_escalate *);
+struct msgw *msg_pack_record(const struct record *);
 struct msgr {
 	const struct mval	*array;
 	size_t			 next;

@@ -97,6 +97,56 @@ next:
 	return -1;
 }
 
+/*
+ * Check, without forking, what would make spawn_process() fail: a command
+ * that cannot be found or executed, a working directory that cannot be
+ * entered.  A restart runs this before it touches the running VM.
+ */
+int
+spawn_preflight(const struct spawn_spec *spec, char *cause, size_t causelen)
+{
+	char path[PATH_MAX], full[PATH_MAX];
+	struct stat sb;
+	int err = 0;
+
+	if (spawn_resolve(spec->argv[0], spawn_env_path(spec->envp), path,
+	    sizeof path) != 0) {
+		snprintf(cause, causelen, "execve %s: %s (%s)", spec->argv[0],
+		    strerror(errno), names_errno(errno));
+		return -1;
+	}
+	/* A relative name with a slash is found from the working directory. */
+	if ((size_t)snprintf(full, sizeof full, "%s%s%s",
+	    path[0] != '/' && spec->cwd != NULL ? spec->cwd : "",
+	    path[0] != '/' && spec->cwd != NULL ? "/" : "", path) >= sizeof full)
+		err = ENAMETOOLONG;
+	else if (stat(full, &sb) == -1)
+		err = errno;
+	else if (!S_ISREG(sb.st_mode))
+		err = EACCES;
+	else if (access(full, X_OK) == -1)
+		err = errno;
+	if (err != 0) {
+		snprintf(cause, causelen, "execve %s: %s (%s)", path,
+		    strerror(err), names_errno(err));
+		return -1;
+	}
+	if (spec->cwd == NULL)
+		return 0;
+	if (stat(spec->cwd, &sb) == -1)
+		err = errno;
+	else if (!S_ISDIR(sb.st_mode))
+		err = ENOTDIR;
+	else if (access(spec->cwd, X_OK) == -1)
+		err = errno;
+	if (err != 0) {
+		snprintf(cause, causelen, "chdir %s: %s (%s)", spec->cwd,
+		    strerror(err), names_errno(err));
+		return -1;
+	}
+	return 0;
+}
+
 /* Give a child the signal dispositions and mask of a fresh process. */
 void
 spawn_child_reset(void)

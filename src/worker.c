@@ -37,8 +37,7 @@ static void worker_signal(int);
 static void worker_signal_cb(struct ev_loop *, ev_signal *, int);
 static void worker_send(struct msgw *);
 static void worker_report(struct zone *);
-static void worker_op_done(struct zone *, const struct zone_op *, int, int,
-    const char *);
+static void worker_op_done(struct zone *, const struct zone_result *);
 static void worker_escalate(struct zone *, const struct msg_escalate *);
 static void worker_dispatch_parent(struct peer *, const struct mdoc *, void *);
 static void worker_lose_parent(const char *);
@@ -121,27 +120,33 @@ worker_send(struct msgw *w)
 	peer_send(worker_link, w);
 }
 
-/* Report the zone's status; end the loop once a shutdown is complete. */
+/*
+ * Report the zone's status (and that records were appended, for followers
+ * of its log); end the loop once a shutdown is complete.
+ */
 static void
 worker_report(struct zone *z)
 {
 	worker_send(msg_pack_zone_status(&z->st));
+	if (z->recorded) {
+		z->recorded = 0;
+		worker_send(msg_pack_empty(MSG_ZONE_RECORDED));
+	}
 	if (z->exiting && zone_at_rest(z))
 		ev_break(worker_loop, EVBREAK_ALL);
 }
 
 /* Tell the parent an operation ended. */
 static void
-worker_op_done(struct zone *z, const struct zone_op *op, int ok, int error,
-    const char *message)
+worker_op_done(struct zone *z, const struct zone_result *res)
 {
 	struct msg_op_done m;
 
 	memset(&m, 0, sizeof m);
-	snprintf(m.op_id, sizeof m.op_id, "%s", op->id);
-	m.ok = ok;
-	m.error = error;
-	snprintf(m.message, sizeof m.message, "%s", message);
+	snprintf(m.op_id, sizeof m.op_id, "%s", res->id);
+	m.ok = res->ok;
+	m.error = res->error;
+	snprintf(m.message, sizeof m.message, "%s", res->message);
 	worker_send(msg_pack_op_done(&m));
 }
 
@@ -159,18 +164,16 @@ static void
 worker_zone_op(int type, struct msgr *r)
 {
 	struct msg_zone_op m;
-	struct zone_op *op;
+	int kind;
 
 	if (msg_unpack_zone_op(r, &m) != 0) {
 		worker_bad_frame(worker_link, "malformed zone operation", NULL);
 		return;
 	}
-	op = xcalloc(1, sizeof *op);
-	snprintf(op->id, sizeof op->id, "%s", m.op_id);
-	op->trigger = m.trigger;
-	op->kind = type == MSG_ZONE_STOP ? OP_STOP :
-	    type == MSG_ZONE_RESTART ? OP_RESTART : OP_START;
-	zone_submit(worker_zone, op);
+	kind = type == MSG_ZONE_STOP ? OP_STOP : type == MSG_ZONE_RESTART ?
+	    OP_RESTART : type == MSG_ZONE_COLD_START ? OP_COLD_START : OP_START;
+	zone_submit(worker_zone, zone_op_new(worker_zone, kind, m.trigger,
+	    m.op_id, m.timeout_ms));
 }
 
 /* A message from the parent. */
@@ -211,6 +214,7 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	case MSG_ZONE_START:
 	case MSG_ZONE_STOP:
 	case MSG_ZONE_RESTART:
+	case MSG_ZONE_COLD_START:
 		worker_zone_op(type, &r);
 		break;
 	default:
@@ -286,10 +290,18 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 		worker_zone->st.error = initial->error;
 		worker_zone->st.eligible = initial->eligible;
 		worker_zone->st.restarts = initial->restarts;
+		worker_zone->st.generation = initial->generation;
+		worker_zone->st.outage = initial->outage;
+		worker_zone->st.outage_at_ms = initial->outage_at_ms;
 		snprintf(worker_zone->st.message, sizeof worker_zone->st.message,
 		    "%s", initial->message);
+		snprintf(worker_zone->st.outage_message,
+		    sizeof worker_zone->st.outage_message, "%s",
+		    initial->outage_message);
 	}
-	worker_send(msg_pack_zone_status(&worker_zone->st));
+	/* Before any VM may start: a VM left by an earlier zonevisord? */
+	zone_check_runtime(worker_zone);
+	worker_report(worker_zone);
 	log_debug("zone %s: worker ready", zc->name);
 
 	ev_run(worker_loop, 0);

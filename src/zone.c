@@ -1,13 +1,22 @@
 /*
- * zone.c: a worker's zone: its operations, its gateway VM, and the actions
- * the state machine of zone_fsm.c runs (zone_spawn, zone_close, ...).
+ * zone.c: a worker's zone: its operations, its gateway VM, its records,
+ * and the actions the state machine of zone_fsm.c runs (zone_spawn,
+ * zone_close, ...).
  *
  * Operations are serialized: one is in flight (z->op) and later ones wait in
  * z->queue, except that a stop supersedes an in-flight or queued start or
- * restart, which then ends as failed{superseded}.  The VM is held by a pidfd;
- * its exit is learnt from the worker's one reaping loop, and when the VM's
- * leader dies the rest of its process group and any stray it left behind are
- * killed, so that nothing of an old VM survives next to a new one.
+ * restart, which then ends as failed{superseded}.  An operation with a
+ * timeout is answered recovery-timeout when it passes and bumps the zone's
+ * generation, but keeps the zone until the work under way settles: a VM
+ * spawned for an older generation is closed as stale-generation-closed as
+ * soon as it comes up, and a restart whose stop phase outlived its timeout
+ * starts nothing.
+ *
+ * Every step is recorded in the zone's lifecycle log, and the records are
+ * made durable before the parent hears an operation ended.  The runtime
+ * record names the VM from its spawn until a clean close.  When the VM's
+ * leader dies, the rest of its process group and any stray it left behind
+ * are killed, so nothing of an old VM survives next to a new one.
  */
 #include "config.h"
 
@@ -26,12 +35,29 @@
 #include "xmalloc.h"
 #include "zonevisor.h"
 
+static void zone_record(struct zone *, int, const struct vm_ident *,
+    const struct vm_ident *, int, const char *);
+static void zone_record_requested(struct zone *);
+static struct vm_ident zone_vm_ident(const struct zone *);
+static struct vm_ident zone_exited_ident(const struct zone *);
+static const char *zone_op_id(const struct zone *);
+static void zone_op_begin(struct zone *, struct zone_op *);
+static void zone_op_answer(struct zone *, struct zone_op *, int, int,
+    const char *, ...) __attribute__((format(printf, 5, 6)));
 static void zone_op_end(struct zone *, int, int, const char *, ...)
     __attribute__((format(printf, 4, 5)));
+static void zone_op_free(struct zone *, struct zone_op *);
+static void zone_op_timer_cb(struct ev_loop *, ev_timer *, int);
+static int zone_op_event(int);
 static void zone_set_error(struct zone *, int, int, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 static void zone_clear_error(struct zone *);
+static void zone_note_outage(struct zone *);
+static void zone_write_runtime(struct zone *);
+static void zone_drop_runtime(struct zone *);
+static void zone_flush(struct zone *);
 static char **zone_env(struct zone *);
+static void zone_spec(struct zone *, struct spawn_spec *, char **);
 static void zone_signal_group(struct zone *, int);
 static void zone_arm_timer(struct zone *, int64_t, int);
 static void zone_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -40,7 +66,7 @@ static void zone_output_cb(struct ev_loop *, ev_io *, int);
 static void zone_drain_output(struct zone *);
 static void zone_vm_exiting(pid_t, void *);
 static void zone_vm_exited(pid_t, const struct exit_info *, void *);
-static int zone_op_event(int);
+static void zone_ready_now(struct zone *);
 
 static const struct reaper_ops zone_vm_reaper = {
 	zone_vm_exiting, zone_vm_exited
@@ -49,7 +75,7 @@ static const struct reaper_ops zone_vm_reaper = {
 /* Variables of zonevisord's own environment that a VM inherits. */
 static const char *const zone_passenv[] = { "PATH", "LANG", "LC_ALL", "TZ" };
 
-/* Create the worker's zone, stopped, with its state directory. */
+/* Create the worker's zone, stopped, with its directory and logs. */
 struct zone *
 zone_new(struct ev_loop *loop, const struct config *cfg,
     const struct zone_config *zc)
@@ -61,7 +87,7 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	z->cfg = cfg;
 	z->zc = zc;
 	TAILQ_INIT(&z->queue);
-	TAILQ_INIT(&z->finished);
+	TAILQ_INIT(&z->results);
 	z->st.state = ZS_STOPPED;
 	z->st.desired = ZS_STOPPED;
 	z->st.since_ms = clock_now_ms();
@@ -70,6 +96,7 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	z->vm.pidfd = -1;
 	z->vm.output_fd = -1;
 	z->console.fd = -1;
+	z->await_ready = zone_ready_now;
 	ev_timer_init(&z->stop_timer, zone_timer_cb, 0., 0.);
 	z->stop_timer.data = z;
 
@@ -79,6 +106,10 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	xasprintf(&path, "%s/console.log", z->dir);
 	console_open(&z->console, path, zc->log_max_size, zc->log_keep);
 	free(path);
+	xasprintf(&path, "%s/lifecycle.log", z->dir);
+	records_open(&z->log, path, zc->log_max_size, zc->log_keep);
+	free(path);
+	xasprintf(&z->runtime_path, "%s/runtime", z->dir);
 	return z;
 }
 
@@ -86,20 +117,25 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 void
 zone_free(struct zone *z)
 {
+	struct zone_result *res;
 	struct zone_op *op;
 
 	while ((op = TAILQ_FIRST(&z->queue)) != NULL) {
 		TAILQ_REMOVE(&z->queue, op, entry);
-		free(op);
+		zone_op_free(z, op);
 	}
-	while ((op = TAILQ_FIRST(&z->finished)) != NULL) {
-		TAILQ_REMOVE(&z->finished, op, entry);
-		free(op);
+	while ((res = TAILQ_FIRST(&z->results)) != NULL) {
+		TAILQ_REMOVE(&z->results, res, entry);
+		free(res);
 	}
-	free(z->op);
-	free(z->incoming);
+	if (z->op != NULL)
+		zone_op_free(z, z->op);
+	if (z->incoming != NULL)
+		zone_op_free(z, z->incoming);
 	ev_timer_stop(z->loop, &z->stop_timer);
 	console_close(&z->console);
+	records_close(&z->log);
+	free(z->runtime_path);
 	free(z->dir);
 	free(z);
 }
@@ -109,7 +145,81 @@ int
 zone_at_rest(const struct zone *z)
 {
 	return z->op == NULL && TAILQ_EMPTY(&z->queue) && z->vm.pid == 0 &&
-	    (z->st.state == ZS_STOPPED || z->st.state == ZS_FAILED);
+	    (z->st.state == ZS_STOPPED || z->st.state == ZS_FAILED ||
+	    z->st.state == ZS_OWNER_UNSAFE);
+}
+
+/* The identity of the VM held now, or {0, 0}. */
+static struct vm_ident
+zone_vm_ident(const struct zone *z)
+{
+	struct vm_ident id = { z->vm.pid, z->vm.start_time };
+
+	return id;
+}
+
+/* The identity of the VM that exited last. */
+static struct vm_ident
+zone_exited_ident(const struct zone *z)
+{
+	struct vm_ident id = { z->vm.exited_pid, z->vm.exited_start_time };
+
+	return id;
+}
+
+/* The operation a record belongs to: the one in flight, else the VM's. */
+static const char *
+zone_op_id(const struct zone *z)
+{
+	if (z->op != NULL)
+		return z->op->id;
+	if (z->vm.op_id[0] != '\0')
+		return z->vm.op_id;
+	return z->st.op_id;
+}
+
+/* Append a lifecycle record about this zone. */
+static void
+zone_record(struct zone *z, int kind, const struct vm_ident *prev,
+    const struct vm_ident *cur, int error, const char *message)
+{
+	static const struct vm_ident none = { 0, 0 };
+	struct record rec;
+
+	memset(&rec, 0, sizeof rec);
+	rec.zone = z->zc->name;
+	rec.kind = kind;
+	rec.observed_at_ms = clock_now_ms();
+	rec.op_id = zone_op_id(z);
+	rec.trigger = z->op != NULL ? z->op->trigger : -1;
+	rec.supervisor_pid = getppid();
+	rec.previous_vm = prev != NULL ? *prev : none;
+	rec.current_vm = cur != NULL ? *cur : none;
+	rec.error = error;
+	rec.message = message;
+	rec.generation = z->st.generation;
+	rec.evidence = kind == REC_OWNER_UNSAFE_DETECTED ||
+	    kind == REC_OWNER_UNSAFE_RESOLVED ? z->st.evidence : EVD_NONE;
+	rec.detail = z->st.evidence_detail;
+	records_append(&z->log, &rec);
+	z->recorded = 1;
+}
+
+/* Record that the operation in flight was asked for (start-requested, ...). */
+static void
+zone_record_requested(struct zone *z)
+{
+	static const int kinds[] = {
+		[OP_START] = REC_START_REQUESTED,
+		[OP_STOP] = REC_STOP_REQUESTED,
+		[OP_RESTART] = REC_RESTART_REQUESTED,
+		[OP_COLD_START] = REC_COLD_START_REQUESTED,
+		[OP_CREDENTIALS_REFRESH] = REC_CREDENTIALS_REFRESH_REQUESTED,
+	};
+	struct vm_ident vm = zone_vm_ident(z);
+
+	if (z->op != NULL)
+		zone_record(z, kinds[z->op->kind], &vm, NULL, ERR_NONE, NULL);
 }
 
 /* The event that starts an operation of this kind. */
@@ -120,10 +230,78 @@ zone_op_event(int kind)
 	case OP_STOP:
 		return ZE_STOP;
 	case OP_RESTART:
-		return ZE_RESTART;
+	case OP_COLD_START:
+		return ZE_RESTART;	/* the state tells restart from cold start */
 	default:
 		return ZE_START;
 	}
+}
+
+/* A new operation; its timeout, if any, starts now, queued or not. */
+struct zone_op *
+zone_op_new(struct zone *z, int kind, int trigger, const char *id,
+    int64_t timeout_ms)
+{
+	struct zone_op *op = xcalloc(1, sizeof *op);
+
+	op->z = z;
+	op->kind = kind;
+	op->trigger = trigger;
+	op->timeout_ms = timeout_ms;
+	if (id != NULL)
+		snprintf(op->id, sizeof op->id, "%s", id);
+	else
+		opid_new(op->id, sizeof op->id, z->zc->name, kind);
+	ev_timer_init(&op->timer, zone_op_timer_cb, (double)timeout_ms / 1000.,
+	    0.);
+	op->timer.data = op;
+	if (timeout_ms > 0)
+		ev_timer_start(z->loop, &op->timer);
+	return op;
+}
+
+/* Free an operation and stop its timer. */
+static void
+zone_op_free(struct zone *z, struct zone_op *op)
+{
+	ev_timer_stop(z->loop, &op->timer);
+	free(op);
+}
+
+/*
+ * An operation's timeout passed.  In flight, it is the state machine's
+ * business; still queued, it simply fails.  Either way the generation moves
+ * on, so nothing the operation started can be installed late.
+ */
+static void
+zone_op_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct zone_op *op = w->data;
+	struct zone *z = op->z;
+
+	if (op == z->op) {
+		zone_fsm_feed(z, ZE_OP_TIMEOUT);
+		return;
+	}
+	TAILQ_REMOVE(&z->queue, op, entry);
+	z->st.generation++;
+	zone_op_answer(z, op, 0, ERR_RECOVERY_TIMEOUT, "did not begin within "
+	    "%lldms", (long long)op->timeout_ms);
+	zone_op_free(z, op);
+	zone_flush(z);
+}
+
+/* Make op the operation in flight. */
+static void
+zone_op_begin(struct zone *z, struct zone_op *op)
+{
+	z->op = op;
+	snprintf(z->st.op_id, sizeof z->st.op_id, "%s", op->id);
+	z->st.op_kind = op->kind;
+	z->st.op_trigger = op->trigger;
+	z->st.op_result = OPR_IN_FLIGHT;
+	z->st.op_error = ERR_NONE;
+	z->st.op_at_ms = clock_now_ms();
 }
 
 /*
@@ -138,8 +316,9 @@ zone_submit(struct zone *z, struct zone_op *op)
 	log_info("zone %s: operation %s (%s)", z->zc->name, op->id,
 	    names_trigger(op->trigger));
 	if (z->exiting && op->kind != OP_STOP) {
-		z->op_done(z, op, 0, ERR_NONE, "the worker is shutting down");
-		free(op);
+		zone_op_answer(z, op, 0, ERR_NONE, "the worker is shutting down");
+		zone_op_free(z, op);
+		zone_flush(z);
 		return;
 	}
 	if (op->kind == OP_STOP) {
@@ -147,9 +326,9 @@ zone_submit(struct zone *z, struct zone_op *op)
 			if (q->kind == OP_STOP)
 				continue;
 			TAILQ_REMOVE(&z->queue, q, entry);
-			z->op_done(z, q, 0, ERR_SUPERSEDED,
-			    "superseded by a stop before it began");
-			free(q);
+			zone_op_answer(z, q, 0, ERR_SUPERSEDED,
+			    "superseded by %s before it began", op->id);
+			zone_op_free(z, q);
 		}
 		if (z->op != NULL && z->op->kind != OP_STOP &&
 		    z->incoming == NULL) {
@@ -157,12 +336,13 @@ zone_submit(struct zone *z, struct zone_op *op)
 			zone_fsm_feed(z, ZE_STOP);
 			return;
 		}
+		zone_flush(z);
 	}
 	if (z->op != NULL || z->incoming != NULL) {
 		TAILQ_INSERT_TAIL(&z->queue, op, entry);
 		return;
 	}
-	z->op = op;
+	zone_op_begin(z, op);
 	zone_fsm_feed(z, zone_op_event(op->kind));
 }
 
@@ -173,7 +353,7 @@ zone_next_op(struct zone *z)
 	struct zone_op *op = TAILQ_FIRST(&z->queue);
 
 	TAILQ_REMOVE(&z->queue, op, entry);
-	z->op = op;
+	zone_op_begin(z, op);
 	zone_fsm_feed(z, zone_op_event(op->kind));
 }
 
@@ -181,56 +361,96 @@ zone_next_op(struct zone *z)
 void
 zone_shutdown(struct zone *z)
 {
-	struct zone_op *op;
-
 	if (z->exiting)
 		return;
 	z->exiting = 1;
-	op = xcalloc(1, sizeof *op);
-	op->kind = OP_STOP;
-	op->trigger = TRIG_SHUTDOWN;
-	opid_new(op->id, sizeof op->id, z->zc->name, OP_STOP);
-	zone_submit(z, op);
+	zone_submit(z, zone_op_new(z, OP_STOP, TRIG_SHUTDOWN, NULL, 0));
 }
 
 /*
- * End the operation in flight.  The parent hears of it only after the
- * status of the transition under way (zone_report_done), so an answer to a
- * waiting client never shows the state the zone is leaving.
+ * Answer an operation: record operation-finished or operation-failed and
+ * queue its result for the parent, which hears it after the status report.
+ * An operation is answered once; a timed-out one keeps the zone until the
+ * work it began settles, but says nothing more.
  */
 static void
-zone_op_end(struct zone *z, int ok, int error, const char *fmt, ...)
+zone_op_answer(struct zone *z, struct zone_op *op, int ok, int error,
+    const char *fmt, ...)
 {
-	struct zone_op *op = z->op;
+	struct zone_result *res;
+	struct zone_op *saved = z->op;
+	struct vm_ident vm = zone_vm_ident(z);
 	va_list ap;
 
-	if (op == NULL)
+	if (op->answered)
 		return;
+	op->answered = 1;
+	res = xcalloc(1, sizeof *res);
+	snprintf(res->id, sizeof res->id, "%s", op->id);
+	res->ok = ok;
+	res->error = error;
 	va_start(ap, fmt);
-	vsnprintf(op->message, sizeof op->message, fmt, ap);
+	vsnprintf(res->message, sizeof res->message, fmt, ap);
 	va_end(ap);
-	op->ok = ok;
-	op->error = error;
 	if (ok)
 		log_info("zone %s: operation %s finished", z->zc->name, op->id);
 	else
 		log_warnx("zone %s: operation %s failed: %s: %s", z->zc->name,
-		    op->id, names_error(error), op->message);
-	TAILQ_INSERT_TAIL(&z->finished, op, entry);
+		    op->id, names_error(error), res->message);
+	z->op = op;	/* so the record carries its id and trigger */
+	zone_record(z, ok ? REC_OPERATION_FINISHED : REC_OPERATION_FAILED,
+	    NULL, &vm, error, ok ? NULL : res->message);
+	z->op = saved;
+	if (strcmp(z->st.op_id, op->id) == 0) {
+		z->st.op_result = ok ? OPR_FINISHED : OPR_FAILED;
+		z->st.op_error = error;
+		z->st.op_at_ms = clock_now_ms();
+	}
+	TAILQ_INSERT_TAIL(&z->results, res, entry);
+}
+
+/* End the operation in flight: answer it (if not yet) and free the zone. */
+static void
+zone_op_end(struct zone *z, int ok, int error, const char *fmt, ...)
+{
+	char msg[MESSAGE_MAX];
+	va_list ap;
+
+	if (z->op == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	zone_op_answer(z, z->op, ok, error, "%s", msg);
+	zone_op_free(z, z->op);
 	z->op = NULL;
 }
 
-/* Tell the parent about the operations that ended; after a status report. */
+/*
+ * Tell the parent how operations ended, after their records are durable;
+ * called after the status report of the transition that ended them.
+ */
 void
 zone_report_done(struct zone *z)
 {
-	struct zone_op *op;
+	struct zone_result *res;
 
-	while ((op = TAILQ_FIRST(&z->finished)) != NULL) {
-		TAILQ_REMOVE(&z->finished, op, entry);
-		z->op_done(z, op, op->ok, op->error, op->message);
-		free(op);
+	if (TAILQ_EMPTY(&z->results))
+		return;
+	records_sync(&z->log);
+	while ((res = TAILQ_FIRST(&z->results)) != NULL) {
+		TAILQ_REMOVE(&z->results, res, entry);
+		z->op_done(z, res);
+		free(res);
 	}
+}
+
+/* Report status and results outside the state machine's loop. */
+static void
+zone_flush(struct zone *z)
+{
+	z->report(z);
+	zone_report_done(z);
 }
 
 /* Record why the zone failed: code, message and cold-start eligibility. */
@@ -246,13 +466,102 @@ zone_set_error(struct zone *z, int error, int eligible, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Forget the last failure; the zone is healthy again. */
+/* Forget the last failure and any evidence; the zone is sound again. */
 static void
 zone_clear_error(struct zone *z)
 {
 	z->st.error = ERR_NONE;
 	z->st.eligible = 1;
 	z->st.message[0] = '\0';
+	z->st.evidence = EVD_NONE;
+	z->st.evidence_detail[0] = '\0';
+}
+
+/*
+ * Remember the zone's failure as the original outage cause, unless one is
+ * already known since the zone was last healthy.  A superseded operation is
+ * no outage, and a secret failure is a blocker, never the cause (DESIGN §4).
+ */
+static void
+zone_note_outage(struct zone *z)
+{
+	if (z->st.outage != ERR_NONE || z->st.error == ERR_NONE ||
+	    z->st.error == ERR_SUPERSEDED ||
+	    z->st.error == ERR_SECRET_RESOLUTION_FAILED)
+		return;
+	z->st.outage = z->st.error;
+	snprintf(z->st.outage_message, sizeof z->st.outage_message, "%s",
+	    z->st.message);
+	z->st.outage_at_ms = clock_now_ms();
+}
+
+/* Write the runtime record of the VM just spawned. */
+static void
+zone_write_runtime(struct zone *z)
+{
+	struct runtime_record rr;
+	struct vm_ident vm = zone_vm_ident(z);
+
+	memset(&rr, 0, sizeof rr);
+	snprintf(rr.zone, sizeof rr.zone, "%s", z->zc->name);
+	snprintf(rr.state_dir, sizeof rr.state_dir, "%s", z->cfg->state_dir);
+	snprintf(rr.boot_id, sizeof rr.boot_id, "%s", runtime_boot_id());
+	runtime_digest(z->zc->command, rr.command_digest,
+	    sizeof rr.command_digest);
+	snprintf(rr.op_id, sizeof rr.op_id, "%s", z->vm.op_id);
+	rr.vm_pid = z->vm.pid;
+	rr.vm_start_time = z->vm.start_time;
+	rr.worker_pid = getpid();
+	rr.supervisor_pid = getppid();
+	rr.generation = z->vm.generation;
+	rr.written_at_ms = clock_now_ms();
+	if (runtime_write(z->runtime_path, &rr) == 0)
+		zone_record(z, REC_RUNTIME_RECORD_WRITTEN, NULL, &vm, ERR_NONE,
+		    NULL);
+	else
+		zone_record(z, REC_RUNTIME_RECORD_WRITTEN, NULL, &vm,
+		    ERR_RECORD_WRITE_FAILED, "the runtime record could not be "
+		    "written");
+}
+
+/* The VM is proven gone: delete its runtime record. */
+static void
+zone_drop_runtime(struct zone *z)
+{
+	struct vm_ident vm = zone_exited_ident(z);
+
+	if (runtime_delete(z->runtime_path) == 0)
+		zone_record(z, REC_RUNTIME_RECORD_DELETED, &vm, NULL, ERR_NONE,
+		    NULL);
+}
+
+/*
+ * Before a VM of this zone may ever start: is there a runtime record left
+ * by an earlier zonevisord?  One whose VM is gone is deleted; anything else
+ * is evidence, and the zone becomes owner-unsafe.
+ */
+void
+zone_check_runtime(struct zone *z)
+{
+	char detail[MESSAGE_MAX];
+	int evidence, r;
+
+	r = runtime_check(z->runtime_path, z->zc->name, z->cfg->state_dir,
+	    &evidence, detail, sizeof detail);
+	if (r == RUNTIME_DELETED) {
+		log_info("zone %s: deleted a stale runtime record: %s",
+		    z->zc->name, detail);
+		zone_record(z, REC_RUNTIME_RECORD_DELETED, NULL, NULL, ERR_NONE,
+		    detail);
+		z->recorded = 1;
+	} else if (r == RUNTIME_UNSAFE) {
+		log_warnx("zone %s: %s: %s", z->zc->name,
+		    names_evidence(evidence), detail);
+		z->new_evidence = evidence;
+		snprintf(z->new_evidence_detail, sizeof z->new_evidence_detail,
+		    "%s", detail);
+		zone_fsm_feed(z, ZE_OWNER_UNSAFE);
+	}
 }
 
 /*
@@ -278,6 +587,16 @@ zone_env(struct zone *z)
 		env[n++] = xstrdup(z->zc->env[i]);
 	env[n] = NULL;
 	return env;
+}
+
+/* What to spawn; env must be freed with argv_free(). */
+static void
+zone_spec(struct zone *z, struct spawn_spec *spec, char **env)
+{
+	spec->argv = z->zc->argv;
+	spec->envp = env;
+	spec->cwd = z->zc->cwd != NULL ? z->zc->cwd : z->dir;
+	spec->output_fd = -1;
 }
 
 /* Signal the VM's process group; its leader is unreaped, so the id is ours. */
@@ -367,11 +686,12 @@ zone_vm_exiting(pid_t pid, void *arg)
 		log_warn("zone %s: kill -%ld", z->zc->name, (long)pid);
 }
 
-/* The VM was reaped: release it and feed vm-exited. */
+/* The VM was reaped: record it, release it and feed vm-exited. */
 static void
 zone_vm_exited(pid_t pid, const struct exit_info *ei, void *arg)
 {
 	struct zone *z = arg;
+	struct vm_ident vm;
 	char what[96];
 
 	reaper_describe(ei, what, sizeof what);
@@ -383,10 +703,14 @@ zone_vm_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	z->st.exit_code = ei->code;
 	z->st.exit_signal = ei->signal;
 	z->vm.exited_pid = pid;
+	z->vm.exited_start_time = z->vm.start_time;
 	z->vm.uptime_ms = clock_mono_ms() - z->vm.spawned_mono_ms;
+	vm = zone_exited_ident(z);
 	z->vm.pid = 0;
+	z->vm.start_time = 0;
 	z->st.pid = 0;
 	z->st.vm_start = 0;
+	zone_record(z, REC_VM_EXITED, &vm, NULL, ERR_NONE, what);
 	/* Daemons the VM left outside its group belong to it too. */
 	reaper_kill_strays(SIGKILL);
 	zone_drain_output(z);
@@ -394,19 +718,26 @@ zone_vm_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	zone_fsm_feed(z, ZE_VM_EXITED);
 }
 
-/* Action: spawn the gateway VM of z->op. */
+/* Readiness without a probe: spawned is ready. */
+static void
+zone_ready_now(struct zone *z)
+{
+	zone_fsm_feed(z, ZE_READY);
+}
+
+/* Action: spawn the gateway VM of the operation in flight. */
 int
 zone_spawn(struct zone *z, int next)
 {
 	struct spawn_spec spec;
 	struct spawn_result res;
+	struct vm_ident vm;
 	char cause[MESSAGE_MAX];
 	char **env;
 	int pipefd[2], r;
 
 	z->st.desired = ZS_RUNNING;
-	if (z->op != NULL)
-		snprintf(z->st.op_id, sizeof z->st.op_id, "%s", z->op->id);
+	zone_record(z, REC_START_REQUESTED, NULL, NULL, ERR_NONE, NULL);
 	if (pipe2(pipefd, O_CLOEXEC) == -1) {
 		zone_set_error(z, ERR_VM_SPAWN_FAILED, 1, "pipe: %s (%s)",
 		    strerror(errno), names_errno(errno));
@@ -414,9 +745,7 @@ zone_spawn(struct zone *z, int next)
 		return next;
 	}
 	env = zone_env(z);
-	spec.argv = z->zc->argv;
-	spec.envp = env;
-	spec.cwd = z->zc->cwd != NULL ? z->zc->cwd : z->dir;
+	zone_spec(z, &spec, env);
 	spec.output_fd = pipefd[1];
 	r = spawn_process(&spec, &res, cause, sizeof cause);
 	argv_free(env);
@@ -430,6 +759,8 @@ zone_spawn(struct zone *z, int next)
 	z->vm.pid = res.pid;
 	z->vm.pidfd = res.pidfd;
 	z->vm.start_time = res.start_time;
+	z->vm.generation = z->st.generation;
+	snprintf(z->vm.op_id, sizeof z->vm.op_id, "%s", zone_op_id(z));
 	z->vm.spawned_mono_ms = clock_mono_ms();
 	z->vm.output_fd = pipefd[0];
 	fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
@@ -446,90 +777,130 @@ zone_spawn(struct zone *z, int next)
 	z->st.booted_at_ms = clock_now_ms();
 	z->st.exit_code = -1;
 	z->st.exit_signal = 0;
-	if (z->op != NULL && z->op->kind == OP_RESTART)
+	if (z->op != NULL && (z->op->kind == OP_RESTART ||
+	    z->op->kind == OP_COLD_START))
 		z->st.restarts++;
 	log_info("zone %s: spawned VM pid %ld: %s", z->zc->name,
 	    (long)res.pid, z->zc->command);
+	vm = zone_vm_ident(z);
+	zone_record(z, REC_VM_SPAWNED, NULL, &vm, ERR_NONE, NULL);
+	zone_write_runtime(z);
 	zone_fsm_feed(z, ZE_SPAWNED);
 	return next;
 }
 
-/* Action: the VM runs; with no readiness probe, spawned means ready. */
+/*
+ * Action: a restart of a zone without a running VM is a cold start: a new
+ * generation, then a start, unless the failure forbids a new VM.
+ */
 int
-zone_await_ready(struct zone *z, int next)
+zone_cold_start(struct zone *z, int next)
 {
-	zone_fsm_feed(z, ZE_READY);
+	if (z->st.state == ZS_FAILED && !z->st.eligible) {
+		zone_record_requested(z);
+		zone_op_end(z, 0, z->st.error, "not eligible for a cold start: %s",
+		    z->st.message);
+		return ZS_FAILED;
+	}
+	z->st.generation++;
+	zone_record(z, REC_COLD_START_REQUESTED, NULL, NULL, ERR_NONE, NULL);
+	return zone_spawn(z, ZS_STARTING);
+}
+
+/*
+ * Action: a restart of a running zone.  A new generation, then a preflight
+ * of everything that would make the new VM fail to spawn, before the old
+ * VM is touched.
+ */
+int
+zone_preflight(struct zone *z, int next)
+{
+	struct spawn_spec spec;
+	struct vm_ident vm = zone_vm_ident(z);
+	char **env;
+	int r;
+
+	z->st.generation++;
+	z->op->generation = z->st.generation;
+	zone_record(z, REC_RESTART_REQUESTED, &vm, NULL, ERR_NONE, NULL);
+	env = zone_env(z);
+	zone_spec(z, &spec, env);
+	r = spawn_preflight(&spec, z->preflight_cause, sizeof z->preflight_cause);
+	argv_free(env);
+	zone_fsm_feed(z, r == 0 ? ZE_PREFLIGHT_PASSED : ZE_PREFLIGHT_FAILED);
 	return next;
 }
 
-/* Action: the VM is ready; the start or restart is done. */
+/* Action: the preflight failed; the running VM is left alone. */
 int
-zone_started(struct zone *z, int next)
+zone_preflight_failed(struct zone *z, int next)
 {
-	zone_clear_error(z);
-	zone_op_end(z, 1, ERR_NONE, "running, pid %ld", (long)z->vm.pid);
-	return next;
-}
-
-/* Action: the VM could not be executed. */
-int
-zone_spawn_failed(struct zone *z, int next)
-{
-	zone_op_end(z, 0, z->st.error, "%s", z->st.message);
-	return next;
-}
-
-/* Action: the VM died before it was ready. */
-int
-zone_start_exited(struct zone *z, int next)
-{
-	char what[96];
-
-	reaper_describe(&z->last_exit, what, sizeof what);
-	zone_set_error(z, ERR_VM_START_FAILED, 1, "VM pid %ld %s while starting",
-	    (long)z->vm.exited_pid, what);
-	zone_op_end(z, 0, z->st.error, "%s", z->st.message);
-	return next;
-}
-
-/* Action: the VM died while running; tell the parent, whose policy decides. */
-int
-zone_vm_lost(struct zone *z, int next)
-{
-	struct msg_escalate esc;
-	char what[96];
-
-	reaper_describe(&z->last_exit, what, sizeof what);
-	zone_set_error(z, ERR_VM_PROCESS_MISSING, 1,
-	    "vm-process-missing: VM pid %ld %s after %lld.%03llds",
-	    (long)z->vm.exited_pid, what, (long long)(z->vm.uptime_ms / 1000),
-	    (long long)(z->vm.uptime_ms % 1000));
-	memset(&esc, 0, sizeof esc);
-	esc.error = ERR_VM_PROCESS_MISSING;
-	snprintf(esc.message, sizeof esc.message, "%s", z->st.message);
-	esc.exit_code = z->last_exit.code;
-	esc.exit_signal = z->last_exit.signal;
-	esc.uptime_ms = z->vm.uptime_ms;
-	z->escalate(z, &esc);
+	zone_op_end(z, 0, ERR_VM_SPAWN_FAILED, "preflight: %s; the running VM "
+	    "pid %ld was left alone", z->preflight_cause, (long)z->vm.pid);
 	return next;
 }
 
 /*
- * Action: begin closing the VM (stop or restart of a running zone): the
- * stop signal to its process group, then SIGKILL after stop_timeout.
+ * Action: the restart passed its preflight.  Last check before the old VM
+ * is closed: is the restart still current?
+ */
+int
+zone_checkpoint(struct zone *z, int next)
+{
+	if (z->op == NULL || z->op->answered ||
+	    z->op->generation != z->st.generation)
+		zone_fsm_feed(z, ZE_GENERATION_STALE);
+	else
+		zone_fsm_feed(z, ZE_CHECKPOINT_PASSED);
+	return next;
+}
+
+/* Action: the restart went stale before the old VM was touched: keep it. */
+int
+zone_abandon(struct zone *z, int next)
+{
+	zone_op_end(z, 0, ERR_STALE_GENERATION_CLOSED, "abandoned before the "
+	    "old VM was closed; it keeps running");
+	return next;
+}
+
+/*
+ * Action: begin closing the VM: the stop signal to its process group, then
+ * SIGKILL after stop_timeout.  For a restart, a start follows.
  */
 int
 zone_close(struct zone *z, int next)
 {
-	if (z->event == ZE_RESTART) {
+	struct vm_ident vm = zone_vm_ident(z);
+
+	if (z->op != NULL && z->event != ZE_STOP &&
+	    (z->op->kind == OP_RESTART || z->op->kind == OP_COLD_START)) {
 		z->next_after_stop = ZS_STARTING;
 		z->st.desired = ZS_RUNNING;
 	} else {
 		z->next_after_stop = ZS_STOPPED;
 		z->st.desired = ZS_STOPPED;
 	}
-	if (z->op != NULL)
-		snprintf(z->st.op_id, sizeof z->st.op_id, "%s", z->op->id);
+	zone_record(z, REC_STOP_REQUESTED, &vm, NULL, ERR_NONE, NULL);
+	zone_record(z, REC_VM_CLOSE_STARTED, &vm, NULL, ERR_NONE, NULL);
+	zone_signal_group(z, z->zc->stop_signal);
+	zone_arm_timer(z, z->zc->stop_timeout_ms, ZE_STOP_TIMEOUT);
+	return next;
+}
+
+/* Action: a VM came up for a generation that has passed: close it. */
+int
+zone_close_stale(struct zone *z, int next)
+{
+	struct vm_ident vm = zone_vm_ident(z);
+
+	log_warnx("zone %s: VM pid %ld came up after its operation timed out; "
+	    "closing it", z->zc->name, (long)z->vm.pid);
+	z->next_after_stop = ZS_FAILED;
+	z->stop_error = ERR_STALE_GENERATION_CLOSED;
+	zone_record(z, REC_VM_CLOSE_STARTED, &vm, NULL,
+	    ERR_STALE_GENERATION_CLOSED, "the VM came up after its operation "
+	    "timed out");
 	zone_signal_group(z, z->zc->stop_signal);
 	zone_arm_timer(z, z->zc->stop_timeout_ms, ZE_STOP_TIMEOUT);
 	return next;
@@ -548,36 +919,63 @@ zone_kill(struct zone *z, int next)
 
 /*
  * Action: a stop arrives while a start or restart is in flight.  The
- * superseded operation fails; the stop becomes the operation in flight.
+ * superseded operation fails; the stop becomes the operation in flight and
+ * closes whatever VM there is.
  */
 int
 zone_supersede(struct zone *z, int next)
 {
 	struct zone_op *stop = z->incoming;
+	struct vm_ident vm = zone_vm_ident(z);
 	int was = z->st.state;
 
 	z->incoming = NULL;
 	if (stop == NULL)
 		return zone_refuse(z, z->st.state);
-	if (z->op != NULL)
-		zone_op_end(z, 0, ERR_SUPERSEDED, "superseded by %s", stop->id);
-	z->op = stop;
-	snprintf(z->st.op_id, sizeof z->st.op_id, "%s", stop->id);
-	z->next_after_stop = ZS_STOPPED;
-	z->st.desired = ZS_STOPPED;
-	if (was == ZS_STARTING) {
+	zone_op_end(z, 0, ERR_SUPERSEDED, "superseded by %s", stop->id);
+	zone_op_begin(z, stop);
+	if (was == ZS_STARTING || was == ZS_RESTARTING) {
 		z->event = ZE_STOP;
 		return zone_close(z, next);
 	}
+	/* Already closing: just do not start again afterwards. */
+	z->next_after_stop = ZS_STOPPED;
+	z->st.desired = ZS_STOPPED;
+	zone_record(z, REC_STOP_REQUESTED, &vm, NULL, ERR_NONE, NULL);
 	return next;
 }
 
-/* Action: the VM is gone after a stop; finish, or start again for a restart. */
+/*
+ * Action: the VM is gone after a close (or, in a restart, before it).
+ * Finish the stop; or start the restart's new VM, unless the restart went
+ * stale meanwhile; or settle a stale VM's close as failed.
+ */
 int
 zone_closed(struct zone *z, int next)
 {
-	if (z->next_after_stop == ZS_STARTING && !z->exiting)
+	struct vm_ident vm = zone_exited_ident(z);
+	int stale;
+
+	if (z->st.state == ZS_RESTARTING)
+		z->next_after_stop = ZS_STARTING;
+	stale = z->op == NULL || z->op->answered ||
+	    z->op->generation != z->st.generation;
+	zone_record(z, REC_VM_CLOSE_FINISHED, &vm, NULL,
+	    z->next_after_stop == ZS_FAILED ||
+	    (z->next_after_stop == ZS_STARTING && stale) ?
+	    ERR_STALE_GENERATION_CLOSED : ERR_NONE, NULL);
+	zone_drop_runtime(z);
+	if (z->next_after_stop == ZS_STARTING && !z->exiting && !stale)
 		return zone_spawn(z, ZS_STARTING);
+	if (z->next_after_stop == ZS_STARTING || z->next_after_stop == ZS_FAILED) {
+		zone_set_error(z, ERR_STALE_GENERATION_CLOSED, 1,
+		    "stale-generation-closed: the operation that wanted VM pid "
+		    "%ld timed out", (long)vm.pid);
+		zone_note_outage(z);
+		zone_op_end(z, 0, ERR_STALE_GENERATION_CLOSED, "%s",
+		    z->st.message);
+		return ZS_FAILED;
+	}
 	zone_clear_error(z);
 	zone_op_end(z, 1, ERR_NONE, "stopped");
 	return ZS_STOPPED;
@@ -587,9 +985,83 @@ zone_closed(struct zone *z, int next)
 int
 zone_close_failed(struct zone *z, int next)
 {
-	zone_set_error(z, ERR_OWNER_UNSAFE, 0, "close-failed: VM pid %ld still "
-	    "alive %dms after SIGKILL", (long)z->vm.pid, KILL_GRACE_MS);
+	struct vm_ident vm = zone_vm_ident(z);
+
+	z->st.evidence = EVD_CLOSE_FAILED;
+	snprintf(z->st.evidence_detail, sizeof z->st.evidence_detail,
+	    "VM pid %ld still alive %dms after SIGKILL", (long)z->vm.pid,
+	    KILL_GRACE_MS);
+	zone_set_error(z, ERR_OWNER_UNSAFE, 0, "close-failed: %s",
+	    z->st.evidence_detail);
+	zone_note_outage(z);
+	zone_record(z, REC_OWNER_UNSAFE_DETECTED, &vm, NULL, ERR_OWNER_UNSAFE,
+	    z->st.message);
+	zone_op_end(z, 0, ERR_OWNER_UNSAFE, "%s", z->st.message);
+	return next;
+}
+
+/* Action: the VM is ready: the start, restart or cold start is done. */
+int
+zone_started(struct zone *z, int next)
+{
+	if (z->vm.generation != z->st.generation) {
+		zone_fsm_feed(z, ZE_GENERATION_STALE);
+		return ZS_STARTING;
+	}
+	zone_clear_error(z);
+	z->st.outage = ERR_NONE;
+	z->st.outage_message[0] = '\0';
+	z->st.outage_at_ms = 0;
+	zone_op_end(z, 1, ERR_NONE, "running, pid %ld", (long)z->vm.pid);
+	return ZS_RUNNING;
+}
+
+/* Action: the VM could not be executed. */
+int
+zone_spawn_failed(struct zone *z, int next)
+{
+	zone_note_outage(z);
 	zone_op_end(z, 0, z->st.error, "%s", z->st.message);
+	return next;
+}
+
+/* Action: the VM died before it was ready. */
+int
+zone_start_exited(struct zone *z, int next)
+{
+	char what[96];
+
+	reaper_describe(&z->last_exit, what, sizeof what);
+	zone_set_error(z, ERR_VM_START_FAILED, 1, "VM pid %ld %s while starting",
+	    (long)z->vm.exited_pid, what);
+	zone_drop_runtime(z);
+	zone_note_outage(z);
+	zone_op_end(z, 0, z->st.error, "%s", z->st.message);
+	return next;
+}
+
+/* Action: the VM died while running; tell the parent, whose policy decides. */
+int
+zone_vm_lost(struct zone *z, int next)
+{
+	struct msg_escalate esc;
+	char what[96];
+
+	reaper_describe(&z->last_exit, what, sizeof what);
+	zone_set_error(z, ERR_VM_PROCESS_MISSING, 1,
+	    "vm-process-missing: VM pid %ld %s after %lld.%03llds",
+	    (long)z->vm.exited_pid, what, (long long)(z->vm.uptime_ms / 1000),
+	    (long long)(z->vm.uptime_ms % 1000));
+	zone_drop_runtime(z);
+	zone_note_outage(z);
+	records_sync(&z->log);
+	memset(&esc, 0, sizeof esc);
+	esc.error = ERR_VM_PROCESS_MISSING;
+	snprintf(esc.message, sizeof esc.message, "%s", z->st.message);
+	esc.exit_code = z->last_exit.code;
+	esc.exit_signal = z->last_exit.signal;
+	esc.uptime_ms = z->vm.uptime_ms;
+	z->escalate(z, &esc);
 	return next;
 }
 
@@ -597,7 +1069,8 @@ zone_close_failed(struct zone *z, int next)
 int
 zone_start_from_failed(struct zone *z, int next)
 {
-	if (!z->st.eligible || z->vm.pid != 0) {
+	if (!z->st.eligible) {
+		zone_record_requested(z);
 		zone_op_end(z, 0, z->st.error,
 		    "not eligible for a start until the failure is resolved: %s",
 		    z->st.message);
@@ -606,29 +1079,96 @@ zone_start_from_failed(struct zone *z, int next)
 	return zone_spawn(z, ZS_STARTING);
 }
 
-/* Action: stop a failed zone: close a VM still held, else just settle. */
+/* Action: stop a failed zone: it holds no VM, so it simply settles. */
 int
 zone_stop_from_failed(struct zone *z, int next)
 {
+	z->st.desired = ZS_STOPPED;
+	zone_record_requested(z);
+	zone_clear_error(z);
+	zone_op_end(z, 1, ERR_NONE, "stopped");
+	return next;
+}
+
+/*
+ * Action: stop an owner-unsafe zone.  A VM still held (one that survived
+ * SIGKILL) is closed again; without one there is nothing to stop, and the
+ * evidence stays until it is resolved.
+ */
+int
+zone_stop_unsafe(struct zone *z, int next)
+{
+	z->st.desired = ZS_STOPPED;
 	if (z->vm.pid != 0) {
 		z->event = ZE_STOP;
 		return zone_close(z, ZS_STOPPING);
 	}
-	z->st.desired = ZS_STOPPED;
-	zone_clear_error(z);
-	zone_op_end(z, 1, ERR_NONE, "stopped");
-	return ZS_STOPPED;
+	zone_record_requested(z);
+	zone_op_end(z, 1, ERR_NONE, "no VM held; the zone stays owner-unsafe "
+	    "(%s)", names_evidence(z->st.evidence));
+	return ZS_OWNER_UNSAFE;
 }
 
 /* Action: a VM that had survived SIGKILL is finally gone. */
 int
 zone_late_exit(struct zone *z, int next)
 {
-	char what[96];
+	struct vm_ident vm = zone_exited_ident(z);
 
-	reaper_describe(&z->last_exit, what, sizeof what);
-	zone_set_error(z, z->st.error, 1, "%.150s; VM pid %ld later %s",
-	    z->st.message, (long)z->vm.exited_pid, what);
+	zone_record(z, REC_OWNER_UNSAFE_RESOLVED, &vm, NULL, ERR_NONE,
+	    "the VM that survived SIGKILL is gone");
+	zone_drop_runtime(z);
+	zone_clear_error(z);
+	z->st.desired = ZS_STOPPED;
+	zone_op_end(z, 1, ERR_NONE, "stopped");
+	return next;
+}
+
+/*
+ * Action: the operation in flight timed out.  It fails now and the
+ * generation moves on; the work under way settles on its own, and what it
+ * brings up late is closed.
+ */
+int
+zone_op_timeout(struct zone *z, int next)
+{
+	z->st.generation++;
+	if (z->op != NULL)
+		zone_op_answer(z, z->op, 0, ERR_RECOVERY_TIMEOUT, "did not "
+		    "finish within %lldms", (long long)z->op->timeout_ms);
+	return next;
+}
+
+/* Action: a health probe failed while running. */
+int
+zone_degrade(struct zone *z, int next)
+{
+	if (z->degraded_reason[0] == '\0')
+		snprintf(z->degraded_reason, sizeof z->degraded_reason,
+		    "health probe failed");
+	return next;
+}
+
+/* Action: a health probe passed again. */
+int
+zone_recover_health(struct zone *z, int next)
+{
+	z->degraded_reason[0] = '\0';
+	return next;
+}
+
+/* Action: evidence that another owner may hold the zone's VM resources. */
+int
+zone_unsafe(struct zone *z, int next)
+{
+	z->st.evidence = z->new_evidence;
+	snprintf(z->st.evidence_detail, sizeof z->st.evidence_detail, "%s",
+	    z->new_evidence_detail);
+	zone_set_error(z, ERR_OWNER_UNSAFE, 0, "%s: %s",
+	    names_evidence(z->st.evidence), z->st.evidence_detail);
+	zone_note_outage(z);
+	zone_record(z, REC_OWNER_UNSAFE_DETECTED, NULL, NULL, ERR_OWNER_UNSAFE,
+	    z->st.message);
 	return next;
 }
 
@@ -636,18 +1176,29 @@ zone_late_exit(struct zone *z, int next)
 int
 zone_already(struct zone *z, int next)
 {
+	zone_record_requested(z);
+	if (z->op != NULL && z->op->kind == OP_STOP)
+		z->st.desired = ZS_STOPPED;
 	zone_op_end(z, 1, ERR_NONE, "already %s", names_state(z->st.state));
 	return next;
 }
 
-/* Action: an event this state does not take; fail its operation. */
+/* Action: an operation this state does not take; it fails. */
 int
 zone_refuse(struct zone *z, int next)
 {
+	int error = z->st.state == ZS_OWNER_UNSAFE ? ERR_OWNER_UNSAFE : ERR_NONE;
+
 	log_warnx("zone %s: refusing %s in state %s", z->zc->name,
 	    names_event(z->event), names_state(z->st.state));
-	zone_op_end(z, 0, ERR_NONE, "refused while %s",
-	    names_state(z->st.state));
+	zone_record_requested(z);
+	if (error == ERR_OWNER_UNSAFE)
+		zone_op_end(z, 0, error, "the zone is owner-unsafe (%s: %s); no "
+		    "VM may start until that is resolved",
+		    names_evidence(z->st.evidence), z->st.evidence_detail);
+	else
+		zone_op_end(z, 0, error, "refused while %s",
+		    names_state(z->st.state));
 	return next;
 }
 
@@ -657,5 +1208,13 @@ zone_ignore(struct zone *z, int next)
 {
 	log_debug("zone %s: ignoring %s in state %s", z->zc->name,
 	    names_event(z->event), names_state(z->st.state));
+	return next;
+}
+
+/* Action: the VM runs; wait for it to be ready (no probe: it is). */
+int
+zone_await_ready(struct zone *z, int next)
+{
+	z->await_ready(z);
 	return next;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "zonevisor.h"
@@ -32,6 +33,7 @@ static void die(int, const char *, ...) __attribute__((format(printf, 2, 3),
     noreturn));
 static void ctl_connect(void);
 static int64_t ctl_send(const char *, const char *, int, int, char **);
+static int64_t ctl_send_args(const char *, const char *, struct msgw *);
 static struct mdoc *ctl_recv(int64_t, int64_t);
 static int error_exit_code(const char *);
 static const char *str_field(const struct mval *, const char *, char *, size_t);
@@ -40,6 +42,10 @@ static void format_uptime(int64_t, char *, size_t);
 static int cmd_status(int, char **);
 static int cmd_operation(const char *, int, char **);
 static int cmd_version(int, char **);
+static int cmd_events(int, char **);
+static int cmd_diagnose(int, char **);
+static void format_time(int64_t, char *, size_t);
+static void print_record(const struct mval *);
 static int print_error(const struct mval *, const char *);
 static int answer_ok(const struct mval *);
 static char **all_zones(int *);
@@ -55,7 +61,11 @@ usage(FILE *f, int code)
 	    "  start [--no-wait] zone ... | --all  start zones, wait until running or failed\n"
 	    "  stop [--no-wait] zone ... | --all   stop zones\n"
 	    "  restart [--no-wait] zone ... | --all\n"
+	    "  events zone [-n N] [-f]             lifecycle records (-f: follow)\n"
+	    "  diagnose zone                       readiness, blocker, outage cause\n"
 	    "  version                             client and daemon versions\n"
+	    "--timeout bounds the wait; for start and restart it also bounds the\n"
+	    "operation itself, which fails with recovery-timeout when it passes.\n"
 	    "The socket is -s, else $ZONEVISOR_SOCKET, else %s.\n", DEFAULT_SOCKET);
 	exit(code);
 }
@@ -88,15 +98,47 @@ ctl_connect(void)
 }
 
 /*
- * Send {v, id, cmd, zone?, args?}; args holds "wait" when wait >= 0 and
- * "zones" when nzones > 0.  Returns the request id.
+ * Send {v, id, cmd, zone?, args?}; args holds "wait" when wait >= 0,
+ * "timeout_ms" with --timeout, and "zones" when nzones > 0.  Returns the
+ * request id.
  */
 static int64_t
 ctl_send(const char *cmd, const char *zone, int wait, int nzones, char **zones)
 {
+	struct msgw *args = NULL;
+	int i;
+
+	if (wait >= 0 || nzones > 0) {
+		args = msgw_new();
+		msgw_map_begin(args);
+		if (wait >= 0) {
+			msgw_str(args, "wait");
+			msgw_bool(args, wait);
+			if (timeout_ms > 0) {
+				msgw_str(args, "timeout_ms");
+				msgw_int(args, timeout_ms);
+			}
+		}
+		if (nzones > 0) {
+			msgw_str(args, "zones");
+			msgw_array_begin(args);
+			for (i = 0; i < nzones; i++)
+				msgw_str(args, zones[i]);
+			msgw_array_end(args);
+		}
+		msgw_map_end(args);
+	}
+	return ctl_send_args(cmd, zone, args);
+}
+
+/* Send {v, id, cmd, zone?, args?} with args already packed (or NULL). */
+static int64_t
+ctl_send_args(const char *cmd, const char *zone, struct msgw *args)
+{
 	struct msgw *w = msgw_new();
 	int64_t id = next_id++;
-	int i;
+	const char *data;
+	size_t len;
 
 	msgw_map_begin(w);
 	msgw_str(w, "v");
@@ -109,21 +151,11 @@ ctl_send(const char *cmd, const char *zone, int wait, int nzones, char **zones)
 		msgw_str(w, "zone");
 		msgw_str(w, zone);
 	}
-	if (wait >= 0 || nzones > 0) {
+	if (args != NULL) {
+		data = msgw_frame(args, &len);
 		msgw_str(w, "args");
-		msgw_map_begin(w);
-		if (wait >= 0) {
-			msgw_str(w, "wait");
-			msgw_bool(w, wait);
-		}
-		if (nzones > 0) {
-			msgw_str(w, "zones");
-			msgw_array_begin(w);
-			for (i = 0; i < nzones; i++)
-				msgw_str(w, zones[i]);
-			msgw_array_end(w);
-		}
-		msgw_map_end(w);
+		msgw_raw(w, data + FRAME_HEADER, len - FRAME_HEADER);
+		msgw_free(args);
 	}
 	msgw_map_end(w);
 	if (client_send(&conn, w) != 0) {
@@ -403,7 +435,8 @@ cmd_operation(const char *cmd, int argc, char **argv)
 	start = clock_mono_ms();
 	for (i = 0; i < nzones; i++)
 		ids[i] = ctl_send(cmd, zones[i], wait, 0, NULL);
-	timeout = timeout_ms > 0 ? timeout_ms : wait ? WAIT_TIMEOUT_MS :
+	/* The daemon abandons the operation at --timeout; wait for its answer. */
+	timeout = timeout_ms > 0 ? timeout_ms + 5000 : wait ? WAIT_TIMEOUT_MS :
 	    REQUEST_TIMEOUT_MS;
 	if (json)
 		fputs("{\"results\":[", stdout);
@@ -497,6 +530,214 @@ cmd_version(int argc, char **argv)
 	return ZC_EXIT_OK;
 }
 
+/* Milliseconds since the epoch as 2026-11-27T18:07:09.123Z. */
+static void
+format_time(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof s, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03lldZ", s, (long long)(ms % 1000));
+}
+
+/* One record as a line: time, kind, operation, trigger, VMs, error. */
+static void
+print_record(const struct mval *r)
+{
+	char when[40], kind[40], op[OP_ID_MAX], trig[40], code[64], msg[512];
+	const struct mval *v;
+
+	format_time(int_field(r, "observed_at", 0), when, sizeof when);
+	printf("%s  %-29s  %s  %s", when, str_field(r, "kind", kind, sizeof kind),
+	    str_field(r, "operation_id", op, sizeof op),
+	    str_field(r, "trigger", trig, sizeof trig));
+	if ((v = mval_get(r, "previous_vm")) != NULL && mval_kind(v) == MV_MAP)
+		printf("  previous_vm=%lld", (long long)int_field(v, "pid", 0));
+	if ((v = mval_get(r, "current_vm")) != NULL && mval_kind(v) == MV_MAP)
+		printf("  current_vm=%lld", (long long)int_field(v, "pid", 0));
+	if (mval_get(r, "error_code") != NULL)
+		printf("  error=%s", str_field(r, "error_code", code, sizeof code));
+	if (mval_get(r, "error_message") != NULL)
+		printf("  (%s)", str_field(r, "error_message", msg, sizeof msg));
+	if ((v = mval_get(r, "evidence")) != NULL && mval_kind(v) == MV_MAP)
+		printf("  evidence=%s", str_field(v, "kind", code, sizeof code));
+	putchar('\n');
+}
+
+/*
+ * events zone [-n N] [-f]: the zone's lifecycle records, oldest first, as
+ * lines or (--json) one JSON object per line; -f keeps printing new ones.
+ */
+static int
+cmd_events(int argc, char **argv)
+{
+	const struct mval *root, *result, *records, *problems;
+	int64_t n = -1, start;
+	int ch, follow = 0;
+	struct msgw *args;
+	struct mdoc *doc;
+	const char *zone;
+	size_t i;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "+n:f")) != -1) {
+		switch (ch) {
+		case 'n':
+			if (parse_int(optarg, 0, 1000000, &n) != 0)
+				die(ZC_EXIT_USAGE, "bad -n %s: expected a count",
+				    optarg);
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		default:
+			usage(stderr, ZC_EXIT_USAGE);
+		}
+	}
+	if (argc - optind != 1)
+		usage(stderr, ZC_EXIT_USAGE);
+	zone = argv[optind];
+	if (!config_zone_name_valid(zone))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", zone);
+	ctl_connect();
+	args = msgw_new();
+	msgw_map_begin(args);
+	if (n >= 0) {
+		msgw_str(args, "n");
+		msgw_int(args, n);
+	}
+	msgw_str(args, "follow");
+	msgw_bool(args, follow);
+	msgw_map_end(args);
+	ctl_send_args("events", zone, args);
+	start = clock_mono_ms();
+	do {
+		doc = ctl_recv(start, follow ? 0 : timeout_ms > 0 ? timeout_ms :
+		    REQUEST_TIMEOUT_MS);
+		root = mdoc_root(doc);
+		if (!answer_ok(root)) {
+			int rc = print_error(root, zone);
+
+			mdoc_free(doc);
+			return rc;
+		}
+		result = mval_get(root, "result");
+		records = result != NULL ? mval_get(result, "records") : NULL;
+		problems = result != NULL ? mval_get(result, "problems") : NULL;
+		if (records == NULL || mval_kind(records) != MV_ARRAY)
+			die(ZC_EXIT_PROTOCOL, "events answer without records");
+		for (i = 0; problems != NULL && i < mval_len(problems); i++) {
+			char what[1024];
+
+			if (mval_strcpy(mval_at(problems, i), what,
+			    sizeof what) == 0)
+				fprintf(stderr, "zonectl: warning: %s\n", what);
+		}
+		for (i = 0; i < mval_len(records); i++) {
+			if (json) {
+				json_print(stdout, mval_at(records, i));
+				putchar('\n');
+			} else
+				print_record(mval_at(records, i));
+		}
+		fflush(stdout);
+		mdoc_free(doc);
+	} while (follow);
+	return ZC_EXIT_OK;
+}
+
+/* diagnose zone: readiness, blocker, last operation, outage cause. */
+static int
+cmd_diagnose(int argc, char **argv)
+{
+	const struct mval *root, *d, *v;
+	int64_t start = clock_mono_ms();
+	char a[512], b[512], c[512], when[40];
+	struct mdoc *doc;
+	int alive = 0;
+
+	if (argc != 1)
+		usage(stderr, ZC_EXIT_USAGE);
+	if (!config_zone_name_valid(argv[0]))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", argv[0]);
+	ctl_connect();
+	ctl_send("diagnose", argv[0], -1, 0, NULL);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		int rc = print_error(root, argv[0]);
+
+		mdoc_free(doc);
+		return rc;
+	}
+	d = mval_get(root, "result");
+	if (d == NULL || mval_kind(d) != MV_MAP)
+		die(ZC_EXIT_PROTOCOL, "diagnose answer without a result");
+	if (json) {
+		json_print(stdout, d);
+		putchar('\n');
+		mdoc_free(doc);
+		return ZC_EXIT_OK;
+	}
+	printf("zone:            %s\n", str_field(d, "zone", a, sizeof a));
+	printf("state:           %s (desired %s)\n",
+	    str_field(d, "state", a, sizeof a),
+	    str_field(d, "desired", b, sizeof b));
+	printf("readiness:       %s\n", str_field(d, "readiness", a, sizeof a));
+	printf("blocker:         %s\n", str_field(d, "blocker", a, sizeof a));
+	v = mval_get(d, "last_error");
+	printf("last error:      %s\n", v != NULL && mval_kind(v) == MV_MAP ?
+	    str_field(v, "message", a, sizeof a) : "-");
+	v = mval_get(d, "evidence");
+	if (v != NULL && mval_kind(v) == MV_MAP)
+		printf("evidence:        %s: %s\n", str_field(v, "kind", a,
+		    sizeof a), str_field(v, "detail", b, sizeof b));
+	v = mval_get(d, "last_operation");
+	if (v != NULL && mval_kind(v) == MV_MAP) {
+		format_time(int_field(v, "at", 0), when, sizeof when);
+		printf("last operation:  %s (%s) %s at %s", str_field(v, "id",
+		    a, sizeof a), str_field(v, "trigger", b, sizeof b),
+		    str_field(v, "result", c, sizeof c), when);
+		if (mval_get(v, "error") != NULL &&
+		    mval_kind(mval_get(v, "error")) == MV_STR)
+			printf(": %s", str_field(v, "error", a, sizeof a));
+		putchar('\n');
+	} else
+		printf("last operation:  -\n");
+	v = mval_get(d, "original_outage_cause");
+	if (v != NULL && mval_kind(v) == MV_MAP) {
+		format_time(int_field(v, "at", 0), when, sizeof when);
+		printf("outage cause:    %s at %s (%s)\n", str_field(v, "code", a,
+		    sizeof a), when, str_field(v, "message", b, sizeof b));
+	} else
+		printf("outage cause:    -\n");
+	v = mval_get(d, "vm");
+	if (v != NULL && mval_kind(v) == MV_MAP)
+		printf("vm:              pid %lld, up %llds\n",
+		    (long long)int_field(v, "pid", 0),
+		    (long long)int_field(v, "uptime_s", 0));
+	else
+		printf("vm:              -\n");
+	v = mval_get(d, "worker");
+	if (v != NULL && mval_get(v, "alive") != NULL &&
+	    mval_bool(mval_get(v, "alive"), &alive) != 0)
+		alive = 0;
+	printf("worker:          pid %lld, %s, link %s\n",
+	    (long long)int_field(v, "pid", 0), alive ? "alive" : "not running",
+	    str_field(v, "link", a, sizeof a));
+	printf("tool VMs:        %s\n", str_field(d, "tool_vm_plane", a,
+	    sizeof a));
+	v = mval_get(d, "recovery");
+	printf("recovery:        %s\n", str_field(v, "state", a, sizeof a));
+	mdoc_free(doc);
+	return ZC_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -551,6 +792,10 @@ main(int argc, char **argv)
 		return cmd_operation(cmd, argc, argv);
 	if (strcmp(cmd, "version") == 0)
 		return cmd_version(argc - 1, argv + 1);
+	if (strcmp(cmd, "events") == 0)
+		return cmd_events(argc, argv);
+	if (strcmp(cmd, "diagnose") == 0)
+		return cmd_diagnose(argc - 1, argv + 1);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
 	usage(stderr, ZC_EXIT_USAGE);
 }

@@ -143,6 +143,7 @@ struct spawn_result {
 
 int spawn_process(const struct spawn_spec *, struct spawn_result *, char *, size_t);
 int spawn_resolve(const char *, const char *, char *, size_t);
+int spawn_preflight(const struct spawn_spec *, char *, size_t);
 void spawn_child_reset(void);
 
 /* reaper.c */
@@ -198,38 +199,123 @@ void console_write(struct console *, const char *, size_t);
 int console_reopen(struct console *);
 void console_close(struct console *);
 
+/* records.c: a zone's lifecycle log. */
+#define RECORD_MAX	65536	/* largest record payload */
+
+struct records {
+	char	*path;
+	int	 fd;
+	int64_t	 size;
+	int64_t	 max_size;
+	int	 keep;
+	int	 dirty;		/* appended since the last sync */
+	int	 failing;	/* the last append failed (logged once) */
+};
+
+struct records_cbs {
+	void	(*record)(const void *, size_t, const struct mval *, void *);
+	void	(*problem)(const char *, void *);
+};
+
+struct records_tail {
+	char	*path;
+	int	 fd;
+	ino_t	 ino;
+	off_t	 off;
+};
+
+int records_open(struct records *, const char *, int64_t, int);
+int records_append(struct records *, const struct record *);
+int records_sync(struct records *);
+void records_close(struct records *);
+int records_read_all(const char *, int, const struct records_cbs *, void *);
+int records_tail_open(struct records_tail *, const char *, int,
+    const struct records_cbs *, void *);
+int records_tail_poll(struct records_tail *, const struct records_cbs *,
+    void *);
+void records_tail_close(struct records_tail *);
+
+/* runtime.c: the runtime record of a zone's gateway VM. */
+struct runtime_record {
+	char		zone[ZONE_NAME_MAX + 1];
+	char		state_dir[1024];
+	char		boot_id[40];
+	char		command_digest[16];
+	char		op_id[OP_ID_MAX];
+	pid_t		vm_pid;
+	uint64_t	vm_start_time;
+	pid_t		worker_pid;
+	pid_t		supervisor_pid;
+	uint64_t	generation;
+	int64_t		written_at_ms;
+};
+
+enum { RUNTIME_NONE, RUNTIME_DELETED, RUNTIME_UNSAFE };
+
+int runtime_write(const char *, const struct runtime_record *);
+int runtime_read(const char *, struct runtime_record *, char *, size_t);
+int runtime_delete(const char *);
+const char *runtime_boot_id(void);
+void runtime_digest(const char *, char *, size_t);
+int runtime_check(const char *, const char *, const char *, int *, char *,
+    size_t);
+
 /* Zone events of the worker's state machine. */
 #define ZONE_EVENTS(X) \
 	X(ZE_START, "start-requested") \
 	X(ZE_STOP, "stop-requested") \
 	X(ZE_RESTART, "restart-requested") \
+	X(ZE_PREFLIGHT_PASSED, "preflight-passed") \
+	X(ZE_PREFLIGHT_FAILED, "preflight-failed") \
+	X(ZE_CHECKPOINT_PASSED, "checkpoint-passed") \
+	X(ZE_GENERATION_STALE, "generation-stale") \
 	X(ZE_SPAWNED, "spawned") \
 	X(ZE_SPAWN_FAILED, "spawn-failed") \
 	X(ZE_READY, "ready") \
 	X(ZE_VM_EXITED, "vm-exited") \
 	X(ZE_STOP_TIMEOUT, "stop-timeout") \
-	X(ZE_KILL_TIMEOUT, "kill-timeout")
+	X(ZE_KILL_TIMEOUT, "kill-timeout") \
+	X(ZE_OP_TIMEOUT, "operation-timeout") \
+	X(ZE_PROBE_FAILED, "probe-failed") \
+	X(ZE_PROBE_PASSED, "probe-passed") \
+	X(ZE_OWNER_UNSAFE, "owner-unsafe-detected")
 enum zone_event { ZONE_EVENTS(AS_ENUM) ZE__COUNT };
 
 /* zone.c: one operation asked of a zone. */
+struct zone;
 struct zone_op {
 	TAILQ_ENTRY(zone_op)	 entry;
+	struct zone		*z;
 	char			 id[OP_ID_MAX];
-	int			 kind;		/* OP_* */
+	int			 kind;		/* OP_* as asked */
 	int			 trigger;	/* TRIG_* */
-	int			 ok;		/* once finished */
+	int64_t			 timeout_ms;	/* 0: none */
+	ev_timer		 timer;		/* abandons it at timeout_ms */
+	uint64_t		 generation;	/* a restart's, set by its preflight */
+	int			 answered;	/* its result went out already */
+};
+TAILQ_HEAD(zone_op_queue, zone_op);
+
+/* zone.c: the result of an operation, sent after the status it led to. */
+struct zone_result {
+	TAILQ_ENTRY(zone_result) entry;
+	char			 id[OP_ID_MAX];
+	int			 ok;
 	int			 error;
 	char			 message[MESSAGE_MAX];
 };
-TAILQ_HEAD(zone_op_queue, zone_op);
+TAILQ_HEAD(zone_result_queue, zone_result);
 
 /* zone.c: the gateway VM a worker owns. */
 struct zone_vm {
 	pid_t		pid;		/* 0 when none */
 	int		pidfd;
 	uint64_t	start_time;
+	uint64_t	generation;	/* of the operation that spawned it */
+	char		op_id[OP_ID_MAX]; /* that operation */
 	int64_t		spawned_mono_ms;
 	pid_t		exited_pid;	/* the last VM, for messages */
+	uint64_t	exited_start_time;
 	int64_t		uptime_ms;	/* how long the last VM ran */
 	ev_io		exit_watch;	/* pidfd readable: the VM exited */
 	int		output_fd;	/* read end of the VM's stdout/stderr */
@@ -238,6 +324,7 @@ struct zone_vm {
 
 /* zone.c: the worker's zone, driven by zone_fsm.c. */
 #define ZONE_PENDING_MAX 8
+
 struct zone {
 	const struct config		*cfg;
 	const struct zone_config	*zc;
@@ -245,11 +332,16 @@ struct zone {
 	struct zone_status		 st;		/* what the parent sees */
 	struct zone_vm			 vm;
 	struct console			 console;
+	struct records			 log;		/* lifecycle.log */
 	char				*dir;		/* state_dir/zones/<zone> */
-	int				 next_after_stop; /* ZS_STOPPED or ZS_STARTING */
+	char				*runtime_path;
+	int				 next_after_stop; /* ZS_STOPPED, _STARTING, _FAILED */
+	int				 stop_error;	/* ERR_* when next is _FAILED */
+	char				 preflight_cause[MESSAGE_MAX];
 	struct zone_op			*op;		/* in flight, or NULL */
 	struct zone_op_queue		 queue;		/* waiting behind it */
-	struct zone_op_queue		 finished;	/* ended, not yet reported */
+	struct zone_result_queue	 results;	/* not yet reported */
+	struct zone_op			*incoming;	/* a stop superseding z->op */
 	struct exit_info		 last_exit;
 	ev_timer			 stop_timer;
 	int				 timer_event;	/* fed when it fires */
@@ -258,21 +350,34 @@ struct zone {
 	int				 pending[ZONE_PENDING_MAX];
 	int				 npending;
 	int				 feeding;
-	struct zone_op			*incoming;	/* a stop superseding z->op */
+	int				 recorded;	/* records appended since the report */
+	int				 new_evidence;	/* for ZE_OWNER_UNSAFE */
+	char				 new_evidence_detail[MESSAGE_MAX];
+	char				 degraded_reason[MESSAGE_MAX];
 	void				(*report)(struct zone *);
-	void				(*op_done)(struct zone *, const struct zone_op *,
-					    int, int, const char *);
+	void				(*op_done)(struct zone *, const struct zone_result *);
 	void				(*escalate)(struct zone *, const struct msg_escalate *);
+	void				(*await_ready)(struct zone *);
 };
 
 struct zone *zone_new(struct ev_loop *, const struct config *,
     const struct zone_config *);
 void zone_free(struct zone *);
 void zone_submit(struct zone *, struct zone_op *);
+struct zone_op *zone_op_new(struct zone *, int, int, const char *, int64_t);
 void zone_shutdown(struct zone *);
+void zone_check_runtime(struct zone *);
 int zone_at_rest(const struct zone *);
+void zone_next_op(struct zone *);
+void zone_report_done(struct zone *);
 int zone_spawn(struct zone *, int);
+int zone_cold_start(struct zone *, int);
+int zone_preflight(struct zone *, int);
+int zone_preflight_failed(struct zone *, int);
+int zone_checkpoint(struct zone *, int);
+int zone_abandon(struct zone *, int);
 int zone_close(struct zone *, int);
+int zone_close_stale(struct zone *, int);
 int zone_kill(struct zone *, int);
 int zone_refuse(struct zone *, int);
 int zone_ignore(struct zone *, int);
@@ -287,9 +392,12 @@ int zone_closed(struct zone *, int);
 int zone_close_failed(struct zone *, int);
 int zone_start_from_failed(struct zone *, int);
 int zone_stop_from_failed(struct zone *, int);
+int zone_stop_unsafe(struct zone *, int);
 int zone_late_exit(struct zone *, int);
-void zone_next_op(struct zone *);
-void zone_report_done(struct zone *);
+int zone_op_timeout(struct zone *, int);
+int zone_degrade(struct zone *, int);
+int zone_recover_health(struct zone *, int);
+int zone_unsafe(struct zone *, int);
 
 /* zone_fsm.c */
 #define ZS_BY_ACTION	(-1)	/* the action returns the next state */
@@ -328,7 +436,8 @@ struct zone_worker *parent_zone_at(size_t);
 const struct config *parent_config(void);
 int parent_shutting_down(void);
 int64_t parent_started_ms(void);
-int parent_zone_op(struct zone_worker *, int, int, char *, size_t, const char **);
+int parent_zone_op(struct zone_worker *, int, int, int64_t, char *, size_t,
+    const char **);
 
 /* control.c */
 int control_in_use(const char *);
@@ -336,6 +445,7 @@ int control_listen(struct ev_loop *, const struct config *);
 void control_close(void);
 void control_op_done(const char *, const struct msg_op_done *);
 void control_zone_lost(const char *, const char *);
+void control_zone_recorded(const char *);
 
 /* client.c */
 struct client_conn {
@@ -349,6 +459,38 @@ int client_connect(struct client_conn *, const char *);
 int client_send(struct client_conn *, struct msgw *);
 struct mdoc *client_recv(struct client_conn *, int64_t, const char **);
 void client_close(struct client_conn *);
+
+/* events.c */
+struct event {
+	void	*data;		/* a record's msgpack map */
+	size_t	 len;
+};
+
+struct event_list {
+	struct event	 *events;
+	size_t		  n;
+	size_t		  cap;
+	size_t		  limit;	/* keep the newest limit; 0: all */
+	size_t		  head;		/* oldest, once the ring is full */
+	char		**problems;
+	size_t		  nproblems;
+};
+
+void events_path(const struct config *, const struct zone_config *, char *,
+    size_t);
+void events_last(const struct config *, const struct zone_config *, size_t,
+    struct event_list *);
+void events_follow(const struct config *, const struct zone_config *, size_t,
+    struct records_tail *, struct event_list *);
+void events_poll(struct records_tail *, struct event_list *);
+void events_pack(struct msgw *, const struct event_list *);
+void events_free(struct event_list *);
+
+/* status.c */
+void status_pack_supervisor(struct msgw *, int64_t);
+void status_pack_zone(struct msgw *, const struct zone_worker *, int64_t);
+void status_pack_diagnose(struct msgw *, const struct zone_worker *, int64_t);
+const char *status_readiness(const struct zone_status *);
 
 /* json.c */
 void json_print(FILE *, const struct mval *);

@@ -1,0 +1,394 @@
+/*
+ * records.c: a zone's lifecycle log, state_dir/zones/<zone>/lifecycle.log.
+ * Each record is a msgpack map framed as
+ *
+ *	u32 length (big-endian) | u32 crc32(length bytes, payload) | payload
+ *
+ * appended with O_APPEND by the zone's worker, the log's one writer.
+ * Appends are written at once and made durable by records_sync(), which the
+ * worker calls before it reports an operation finished or failed, so the
+ * write of a record may overlap with the work it describes.  The log rotates
+ * by size (lifecycle.log.1 ... .keep, oldest dropped).
+ *
+ * The reader trusts nothing: a record cut short at the end of the file (a
+ * crash in mid-write) is ignored; a record that fails its checksum with more
+ * data after it is reported with its offset, and reading resumes at the next
+ * frame whose checksum holds.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "zonevisor.h"
+
+#define RECORD_HEADER	8
+
+static uint32_t records_crc(const unsigned char *, uint32_t);
+static void records_rotate(struct records *);
+static int records_scan(const unsigned char *, size_t, const char *, off_t,
+    int, const struct records_cbs *, void *, size_t *);
+static int records_read_file(int, const char *, off_t, int,
+    const struct records_cbs *, void *, off_t *);
+
+/* The checksum of a frame: crc32 over its length bytes and its payload. */
+static uint32_t
+records_crc(const unsigned char *frame, uint32_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, frame, 4);
+	crc = crc32(crc, frame + RECORD_HEADER, len);
+	return (uint32_t)crc;
+}
+
+/* Open (append to) the log at path. */
+int
+records_open(struct records *r, const char *path, int64_t max_size, int keep)
+{
+	struct stat sb;
+
+	memset(r, 0, sizeof *r);
+	r->path = xstrdup(path);
+	r->max_size = max_size;
+	r->keep = keep;
+	r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (r->fd == -1) {
+		log_warn("%s: open %s", __func__, path);
+		return -1;
+	}
+	r->size = fstat(r->fd, &sb) == 0 ? sb.st_size : 0;
+	return 0;
+}
+
+/* Shift lifecycle.log.N to .N+1, drop the oldest, start a new file. */
+static void
+records_rotate(struct records *r)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+	int i;
+
+	records_sync(r);
+	for (i = r->keep - 1; i >= 1; i--) {
+		snprintf(from, sizeof from, "%s.%d", r->path, i);
+		snprintf(to, sizeof to, "%s.%d", r->path, i + 1);
+		if (rename(from, to) == -1 && errno != ENOENT)
+			log_warn("%s: rename %s", __func__, from);
+	}
+	snprintf(to, sizeof to, "%s.1", r->path);
+	if (r->keep > 0 && rename(r->path, to) == -1)
+		log_warn("%s: rename %s", __func__, r->path);
+	if (r->keep == 0 && unlink(r->path) == -1)
+		log_warn("%s: unlink %s", __func__, r->path);
+	close(r->fd);
+	r->fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (r->fd == -1)
+		log_warn("%s: open %s", __func__, r->path);
+	r->size = 0;
+}
+
+/*
+ * Append one record.  Returns -1 if it could not be written (the failure is
+ * logged once until a write succeeds again).
+ */
+int
+records_append(struct records *r, const struct record *rec)
+{
+	struct msgw *w = msg_pack_record(rec);
+	const unsigned char *frame;
+	unsigned char *buf;
+	size_t flen, len, off = 0;
+	uint32_t crc;
+
+	frame = msgw_frame(w, &flen);
+	len = flen - FRAME_HEADER;
+	if (r->max_size > 0 && r->size > 0 &&
+	    r->size + (int64_t)(len + RECORD_HEADER) > r->max_size)
+		records_rotate(r);
+	buf = xmalloc(len + RECORD_HEADER);
+	memcpy(buf, frame, FRAME_HEADER);	/* the big-endian length */
+	memcpy(buf + RECORD_HEADER, frame + FRAME_HEADER, len);
+	crc = records_crc(buf, (uint32_t)len);
+	buf[4] = (unsigned char)(crc >> 24);
+	buf[5] = (unsigned char)(crc >> 16);
+	buf[6] = (unsigned char)(crc >> 8);
+	buf[7] = (unsigned char)crc;
+	msgw_free(w);
+
+	while (r->fd != -1 && off < len + RECORD_HEADER) {
+		ssize_t n = write(r->fd, buf + off, len + RECORD_HEADER - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	free(buf);
+	if (off != len + RECORD_HEADER) {
+		if (!r->failing)
+			log_warn("%s: append to %s", __func__, r->path);
+		r->failing = 1;
+		r->size += (int64_t)off;
+		return -1;
+	}
+	r->failing = 0;
+	r->size += (int64_t)off;
+	r->dirty = 1;
+	return 0;
+}
+
+/* Make every appended record durable; -1 if fdatasync failed. */
+int
+records_sync(struct records *r)
+{
+	if (!r->dirty || r->fd == -1)
+		return 0;
+	r->dirty = 0;
+	if (fdatasync(r->fd) == -1) {
+		log_warn("%s: fdatasync %s", __func__, r->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sync and close the log. */
+void
+records_close(struct records *r)
+{
+	if (r->fd != -1) {
+		records_sync(r);
+		close(r->fd);
+	}
+	r->fd = -1;
+	free(r->path);
+	r->path = NULL;
+}
+
+/*
+ * Walk the frames in buf (which begins at file offset base), handing each
+ * good payload to cbs->record.  A frame cut short at the end is left
+ * unread (*used stops before it): at the end of a file it is a torn tail,
+ * in a file still being written it is a record not yet complete.  With
+ * at_eof, a full-length frame that fails its checksum at the very end is
+ * taken as torn too.  Returns how many problems were reported.
+ */
+static int
+records_scan(const unsigned char *buf, size_t len, const char *path,
+    off_t base, int at_eof, const struct records_cbs *cbs, void *arg,
+    size_t *used)
+{
+	size_t off = 0;
+	int problems = 0, resyncing = 0;
+	char what[PATH_MAX + 128];
+
+	while (len - off >= RECORD_HEADER) {
+		const unsigned char *f = buf + off;
+		uint32_t flen = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 |
+		    (uint32_t)f[2] << 8 | f[3];
+		uint32_t crc = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+		    (uint32_t)f[6] << 8 | f[7];
+		const char *cause;
+		struct mdoc *doc;
+
+		if (flen == 0 || flen > RECORD_MAX) {
+			if (!resyncing) {
+				snprintf(what, sizeof what, "corrupt record at "
+				    "offset %lld in %s: impossible length %u",
+				    (long long)(base + (off_t)off), path, flen);
+				cbs->problem(what, arg);
+				problems++;
+				resyncing = 1;
+			}
+			off++;
+			continue;
+		}
+		if (len - off < RECORD_HEADER + (size_t)flen) {
+			if (resyncing) {
+				off++;
+				continue;
+			}
+			break;
+		}
+		if (records_crc(f, flen) != crc) {
+			if (at_eof && !resyncing &&
+			    off + RECORD_HEADER + flen == len)
+				break;	/* torn last record */
+			if (!resyncing) {
+				snprintf(what, sizeof what, "corrupt record at "
+				    "offset %lld in %s: checksum mismatch",
+				    (long long)(base + (off_t)off), path);
+				cbs->problem(what, arg);
+				problems++;
+				resyncing = 1;
+			}
+			off++;
+			continue;
+		}
+		resyncing = 0;
+		if ((doc = mdoc_parse(f + RECORD_HEADER, flen, &cause)) == NULL ||
+		    mval_kind(mdoc_root(doc)) != MV_MAP) {
+			snprintf(what, sizeof what, "unreadable record at offset "
+			    "%lld in %s: %s", (long long)(base + (off_t)off),
+			    path, doc == NULL ? cause : "not a map");
+			cbs->problem(what, arg);
+			problems++;
+		} else
+			cbs->record(f + RECORD_HEADER, flen, mdoc_root(doc), arg);
+		mdoc_free(doc);
+		off += RECORD_HEADER + flen;
+	}
+	if (resyncing)
+		off = len;	/* nothing readable after the damage */
+	*used = off;
+	return problems;
+}
+
+/*
+ * Read the records of fd from offset start to its end.  *end gets the
+ * offset after the last complete frame.
+ */
+static int
+records_read_file(int fd, const char *path, off_t start, int at_eof,
+    const struct records_cbs *cbs, void *arg, off_t *end)
+{
+	struct stat sb;
+	unsigned char *buf;
+	size_t len, got = 0, used;
+	char what[PATH_MAX + 64];
+
+	*end = start;
+	if (fstat(fd, &sb) == -1 || sb.st_size < start)
+		return 0;
+	len = (size_t)(sb.st_size - start);
+	if (len == 0)
+		return 0;
+	buf = xmalloc(len);
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, start + (off_t)got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got < len) {
+		snprintf(what, sizeof what, "cannot read %s: %s", path,
+		    strerror(errno));
+		cbs->problem(what, arg);
+	}
+	records_scan(buf, got, path, start, at_eof, cbs, arg, &used);
+	free(buf);
+	*end = start + (off_t)used;
+	return 0;
+}
+
+/*
+ * Read every record of the log at path, oldest first: lifecycle.log.keep
+ * ... lifecycle.log.1, then lifecycle.log.  Problems go to cbs->problem.
+ */
+int
+records_read_all(const char *path, int keep, const struct records_cbs *cbs,
+    void *arg)
+{
+	char name[PATH_MAX], what[PATH_MAX + 64];
+	off_t end;
+	int i, fd;
+
+	for (i = keep; i >= 0; i--) {
+		if (i > 0)
+			snprintf(name, sizeof name, "%s.%d", path, i);
+		else
+			snprintf(name, sizeof name, "%s", path);
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1) {
+			if (errno != ENOENT) {
+				snprintf(what, sizeof what, "cannot open %s: %s",
+				    name, strerror(errno));
+				cbs->problem(what, arg);
+			}
+			continue;
+		}
+		records_read_file(fd, name, 0, 1, cbs, arg, &end);
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Begin following the log at path: read every record there is now (as
+ * records_read_all does), then remember where the live file ends.
+ */
+int
+records_tail_open(struct records_tail *t, const char *path, int keep,
+    const struct records_cbs *cbs, void *arg)
+{
+	char name[PATH_MAX];
+	struct stat sb;
+	off_t end;
+	int i, fd;
+
+	memset(t, 0, sizeof *t);
+	t->path = xstrdup(path);
+	/* Open the live file first: what is appended later is read later. */
+	t->fd = open(path, O_RDONLY | O_CLOEXEC);
+	for (i = keep; i >= 1; i--) {
+		snprintf(name, sizeof name, "%s.%d", path, i);
+		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1)
+			continue;
+		records_read_file(fd, name, 0, 1, cbs, arg, &end);
+		close(fd);
+	}
+	if (t->fd != -1) {
+		if (fstat(t->fd, &sb) == 0)
+			t->ino = sb.st_ino;
+		records_read_file(t->fd, path, 0, 0, cbs, arg, &t->off);
+	}
+	return 0;
+}
+
+/*
+ * Read what was appended since the last call.  After a rotation the rest
+ * of the old file (still open) is read first, then the new file.
+ */
+int
+records_tail_poll(struct records_tail *t, const struct records_cbs *cbs,
+    void *arg)
+{
+	struct stat sb;
+
+	if (t->fd != -1)
+		records_read_file(t->fd, t->path, t->off, 0, cbs, arg, &t->off);
+	if (stat(t->path, &sb) == -1 || (t->fd != -1 && sb.st_ino == t->ino))
+		return 0;
+	if (t->fd != -1)
+		close(t->fd);
+	if ((t->fd = open(t->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	t->ino = sb.st_ino;
+	t->off = 0;
+	records_read_file(t->fd, t->path, 0, 0, cbs, arg, &t->off);
+	return 0;
+}
+
+/* Stop following. */
+void
+records_tail_close(struct records_tail *t)
+{
+	if (t->fd != -1)
+		close(t->fd);
+	t->fd = -1;
+	free(t->path);
+	t->path = NULL;
+}

@@ -1,0 +1,319 @@
+/*
+ * runtime.c: the runtime record of a zone's gateway VM,
+ * state_dir/zones/<zone>/runtime.  It names the VM by identity (pid, start
+ * time from /proc/PID/stat, boot id) with the zone, state directory, command
+ * digest, owners and operation, so that a later zonevisord can tell whether
+ * a VM from before is still alive.  It is written atomically (temporary
+ * file, fsync, rename, fsync of the directory; mode 0600) once the VM is
+ * spawned, deleted after a clean close, and kept when a close failed.
+ *
+ * runtime_check() applies DESIGN §3 to a record found where none should be:
+ * a record whose process is gone (or is another process now) is deleted
+ * without signalling anything; a live match, an unreadable record or one of
+ * another zone is evidence that ownership cannot be proven.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "log.h"
+#include "xmalloc.h"
+#include "zonevisor.h"
+
+#define RUNTIME_VERSION	1
+#define RUNTIME_MAX	8192
+
+static int runtime_fsync_dir(const char *);
+static int get_str(const struct mval *, const char *, char *, size_t,
+    const char **);
+static int get_int(const struct mval *, const char *, int64_t, int64_t,
+    int64_t *, const char **);
+
+/* This boot's id, /proc/sys/kernel/random/boot_id, read once. */
+const char *
+runtime_boot_id(void)
+{
+	static char id[40];
+	FILE *f;
+
+	if (id[0] != '\0')
+		return id;
+	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
+		if (fgets(id, sizeof id, f) == NULL)
+			id[0] = '\0';
+		fclose(f);
+	}
+	id[strcspn(id, "\n")] = '\0';
+	return id;
+}
+
+/* A short digest of a command line, to notice a changed command. */
+void
+runtime_digest(const char *command, char *out, size_t len)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, (const Bytef *)command, (uInt)strlen(command));
+	snprintf(out, len, "%08lx", (unsigned long)crc);
+}
+
+/* fsync the directory holding path, so a rename in it is durable. */
+static int
+runtime_fsync_dir(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd, r = 0;
+
+	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1)
+		r = -1;
+	if (fd != -1)
+		close(fd);
+	free(copy);
+	return r;
+}
+
+/* Write the record at path atomically; -1 (logged) on failure. */
+int
+runtime_write(const char *path, const struct runtime_record *rr)
+{
+	struct msgw *w = msgw_new();
+	char tmp[PATH_MAX];
+	const char *data;
+	size_t len, off = 0;
+	int fd;
+
+	msgw_map_begin(w);
+	msgw_str(w, "version");
+	msgw_int(w, RUNTIME_VERSION);
+	msgw_str(w, "zone");
+	msgw_str(w, rr->zone);
+	msgw_str(w, "state_dir");
+	msgw_str(w, rr->state_dir);
+	msgw_str(w, "boot_id");
+	msgw_str(w, rr->boot_id);
+	msgw_str(w, "vm_pid");
+	msgw_int(w, rr->vm_pid);
+	msgw_str(w, "vm_start_time");
+	msgw_int(w, (int64_t)rr->vm_start_time);
+	msgw_str(w, "command_digest");
+	msgw_str(w, rr->command_digest);
+	msgw_str(w, "worker_pid");
+	msgw_int(w, rr->worker_pid);
+	msgw_str(w, "supervisor_pid");
+	msgw_int(w, rr->supervisor_pid);
+	msgw_str(w, "operation_id");
+	msgw_str(w, rr->op_id);
+	msgw_str(w, "generation");
+	msgw_int(w, (int64_t)rr->generation);
+	msgw_str(w, "written_at");
+	msgw_int(w, rr->written_at_ms);
+	msgw_map_end(w);
+	data = msgw_frame(w, &len);
+	data += FRAME_HEADER;
+	len -= FRAME_HEADER;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
+		log_warn("%s: open %s", __func__, tmp);
+		msgw_free(w);
+		return -1;
+	}
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	msgw_free(w);
+	if (off != len || fsync(fd) == -1) {
+		log_warn("%s: write %s", __func__, tmp);
+		close(fd);
+		unlink(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		log_warn("%s: rename %s", __func__, tmp);
+		unlink(tmp);
+		return -1;
+	}
+	if (runtime_fsync_dir(path) == -1)
+		log_warn("%s: fsync of the directory of %s", __func__, path);
+	return 0;
+}
+
+/* Field key of map m as a string that fits buf. */
+static int
+get_str(const struct mval *m, const char *key, char *buf, size_t len,
+    const char **missing)
+{
+	const struct mval *v = mval_get(m, key);
+
+	if (v == NULL || mval_strcpy(v, buf, len) != 0) {
+		*missing = key;
+		return -1;
+	}
+	return 0;
+}
+
+/* Field key of map m as an integer within [min, max]. */
+static int
+get_int(const struct mval *m, const char *key, int64_t min, int64_t max,
+    int64_t *out, const char **missing)
+{
+	const struct mval *v = mval_get(m, key);
+
+	if (v == NULL || mval_int(v, out) != 0 || *out < min || *out > max) {
+		*missing = key;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the record at path.  Returns 0, or 1 when there is none, or -1 with
+ * a reason in cause when it cannot be read or makes no sense.
+ */
+int
+runtime_read(const char *path, struct runtime_record *rr, char *cause,
+    size_t len)
+{
+	char buf[RUNTIME_MAX];
+	const char *why = NULL, *bad = NULL;
+	const struct mval *m;
+	struct mdoc *doc;
+	int64_t version, pid, start, wpid, spid, gen, at;
+	ssize_t n;
+	int fd;
+
+	memset(rr, 0, sizeof *rr);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(cause, len, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	if (n < 0) {
+		snprintf(cause, len, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	if (n == (ssize_t)sizeof buf) {
+		snprintf(cause, len, "larger than %d bytes", RUNTIME_MAX);
+		return -1;
+	}
+	if ((doc = mdoc_parse(buf, (size_t)n, &why)) == NULL) {
+		snprintf(cause, len, "%s", n == 0 ? "empty file" : why);
+		return -1;
+	}
+	m = mdoc_root(doc);
+	if (mval_kind(m) != MV_MAP) {
+		snprintf(cause, len, "not a map");
+		mdoc_free(doc);
+		return -1;
+	}
+	if (get_int(m, "version", 0, INT32_MAX, &version, &bad) == 0 &&
+	    version != RUNTIME_VERSION) {
+		snprintf(cause, len, "version %lld, expected %d",
+		    (long long)version, RUNTIME_VERSION);
+		mdoc_free(doc);
+		return -1;
+	}
+	get_str(m, "zone", rr->zone, sizeof rr->zone, &bad);
+	get_str(m, "state_dir", rr->state_dir, sizeof rr->state_dir, &bad);
+	get_str(m, "boot_id", rr->boot_id, sizeof rr->boot_id, &bad);
+	get_str(m, "command_digest", rr->command_digest,
+	    sizeof rr->command_digest, &bad);
+	get_str(m, "operation_id", rr->op_id, sizeof rr->op_id, &bad);
+	get_int(m, "vm_pid", 1, INT32_MAX, &pid, &bad);
+	get_int(m, "vm_start_time", 0, INT64_MAX, &start, &bad);
+	get_int(m, "worker_pid", 0, INT32_MAX, &wpid, &bad);
+	get_int(m, "supervisor_pid", 0, INT32_MAX, &spid, &bad);
+	get_int(m, "generation", 0, INT64_MAX, &gen, &bad);
+	get_int(m, "written_at", 0, INT64_MAX, &at, &bad);
+	mdoc_free(doc);
+	if (bad != NULL) {
+		snprintf(cause, len, "field %s missing or invalid", bad);
+		return -1;
+	}
+	rr->vm_pid = (pid_t)pid;
+	rr->vm_start_time = (uint64_t)start;
+	rr->worker_pid = (pid_t)wpid;
+	rr->supervisor_pid = (pid_t)spid;
+	rr->generation = (uint64_t)gen;
+	rr->written_at_ms = at;
+	return 0;
+}
+
+/* Delete the record (and a temporary file left by a crash). */
+int
+runtime_delete(const char *path)
+{
+	char tmp[PATH_MAX];
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	unlink(tmp);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s: unlink %s", __func__, path);
+		return -1;
+	}
+	runtime_fsync_dir(path);
+	return 0;
+}
+
+/*
+ * Judge a runtime record found at path for zone (whose state directory is
+ * state_dir) before any VM of it is started.  Returns RUNTIME_NONE when
+ * there is none, RUNTIME_DELETED when it named a process that is gone (or
+ * whose pid now belongs to another process) and was deleted without any
+ * signal, or RUNTIME_UNSAFE with *evidence and detail set.
+ */
+int
+runtime_check(const char *path, const char *zone, const char *state_dir,
+    int *evidence, char *detail, size_t len)
+{
+	struct runtime_record rr;
+	char cause[256];
+	int r;
+
+	*evidence = EVD_NONE;
+	detail[0] = '\0';
+	if ((r = runtime_read(path, &rr, cause, sizeof cause)) == 1)
+		return RUNTIME_NONE;
+	if (r == -1) {
+		*evidence = EVD_RECORD_PARSE_ERROR;
+		snprintf(detail, len, "%s: %s", path, cause);
+		return RUNTIME_UNSAFE;
+	}
+	if (strcmp(rr.zone, zone) != 0 || strcmp(rr.state_dir, state_dir) != 0) {
+		*evidence = EVD_RECORD_SCOPE_MISMATCH;
+		snprintf(detail, len, "%s: written for zone %s in %s", path,
+		    rr.zone, rr.state_dir);
+		return RUNTIME_UNSAFE;
+	}
+	if (strcmp(rr.boot_id, runtime_boot_id()) != 0 ||
+	    !proc_identity_matches(rr.vm_pid, rr.vm_start_time)) {
+		snprintf(detail, len, "VM pid %ld of %s is gone",
+		    (long)rr.vm_pid, rr.op_id);
+		runtime_delete(path);
+		return RUNTIME_DELETED;
+	}
+	*evidence = EVD_STALE_RUNTIME_RECORD;
+	snprintf(detail, len, "%s names VM pid %ld (started by %s), which is "
+	    "still alive", path, (long)rr.vm_pid, rr.op_id);
+	return RUNTIME_UNSAFE;
+}

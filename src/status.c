@@ -1,0 +1,302 @@
+/*
+ * status.c: what zonectl status and diagnose show, packed from the parent's
+ * cache of the statuses its workers report (so answering never waits on a
+ * worker), plus the liveness the parent observes itself.  The field names
+ * are the contract of DESIGN §4 and §11; scripts depend on them.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "zonevisor.h"
+
+static void status_pack_vm(struct msgw *, const struct zone_status *, int64_t);
+static void status_pack_error(struct msgw *, int, const char *);
+static void status_pack_evidence(struct msgw *, const struct zone_status *);
+static void status_pack_recovery(struct msgw *);
+static void status_pack_last_op(struct msgw *, const struct zone_status *);
+static int status_running(const struct zone_status *);
+
+/* 1 if the zone's VM runs (healthy or degraded). */
+static int
+status_running(const struct zone_status *st)
+{
+	return (st->state == ZS_RUNNING || st->state == ZS_RUNNING_DEGRADED) &&
+	    st->pid != 0;
+}
+
+/* {code, message}, or nil for ERR_NONE. */
+static void
+status_pack_error(struct msgw *w, int error, const char *message)
+{
+	if (error == ERR_NONE) {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_str(w, "code");
+	msgw_str(w, names_error(error));
+	msgw_str(w, "message");
+	msgw_str(w, message);
+	msgw_map_end(w);
+}
+
+/* {kind, detail} of an owner-unsafe zone, or nil. */
+static void
+status_pack_evidence(struct msgw *w, const struct zone_status *st)
+{
+	if (st->evidence == EVD_NONE) {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_str(w, "kind");
+	msgw_str(w, names_evidence(st->evidence));
+	msgw_str(w, "detail");
+	msgw_str(w, st->evidence_detail);
+	msgw_map_end(w);
+}
+
+/* The recovery policy's view; there is no policy yet, so it is manual. */
+static void
+status_pack_recovery(struct msgw *w)
+{
+	msgw_map_begin(w);
+	msgw_str(w, "state");
+	msgw_str(w, "manual");
+	msgw_str(w, "next_attempt_in_ms");
+	msgw_nil(w);
+	msgw_str(w, "consecutive_failures");
+	msgw_int(w, 0);
+	msgw_str(w, "failed_recoveries");
+	msgw_int(w, 0);
+	msgw_map_end(w);
+}
+
+/* {pid, start_time, uptime_s} of the VM, or nil. */
+static void
+status_pack_vm(struct msgw *w, const struct zone_status *st, int64_t now)
+{
+	if (st->pid == 0) {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_str(w, "pid");
+	msgw_int(w, st->pid);
+	msgw_str(w, "start_time");
+	msgw_int(w, (int64_t)st->vm_start);
+	msgw_str(w, "uptime_s");
+	msgw_int(w, (now - st->booted_at_ms) / 1000);
+	msgw_map_end(w);
+}
+
+/* {id, operation, trigger, result, error, at} of the last operation, or nil. */
+static void
+status_pack_last_op(struct msgw *w, const struct zone_status *st)
+{
+	if (st->op_id[0] == '\0') {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_str(w, "id");
+	msgw_str(w, st->op_id);
+	msgw_str(w, "operation");
+	msgw_str(w, names_operation(st->op_kind));
+	msgw_str(w, "trigger");
+	msgw_str(w, names_trigger(st->op_trigger));
+	msgw_str(w, "result");
+	msgw_str(w, names_op_result(st->op_result));
+	msgw_str(w, "error");
+	msgw_str(w, st->op_result == OPR_FAILED ? names_error(st->op_error) :
+	    NULL);
+	msgw_str(w, "at");
+	msgw_int(w, st->op_at_ms);
+	msgw_map_end(w);
+}
+
+/* The supervisor object of a status answer. */
+void
+status_pack_supervisor(struct msgw *w, int64_t now)
+{
+	msgw_map_begin(w);
+	msgw_str(w, "pid");
+	msgw_int(w, getpid());
+	msgw_str(w, "version");
+	msgw_str(w, PACKAGE_VERSION);
+	msgw_str(w, "protocol");
+	msgw_int(w, PROTO_VERSION);
+	msgw_str(w, "started_at");
+	msgw_int(w, parent_started_ms());
+	msgw_str(w, "uptime_s");
+	msgw_int(w, (now - parent_started_ms()) / 1000);
+	msgw_str(w, "config");
+	msgw_str(w, parent_config()->path);
+	msgw_str(w, "zones");
+	msgw_int(w, (int64_t)parent_zone_count());
+	msgw_str(w, "shutting_down");
+	msgw_bool(w, parent_shutting_down());
+	msgw_map_end(w);
+}
+
+/* One zone in a status answer (DESIGN §11). */
+void
+status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
+{
+	const struct zone_status *st = &zw->st;
+
+	msgw_map_begin(w);
+	msgw_str(w, "name");
+	msgw_str(w, zw->zc->name);
+	msgw_str(w, "state");
+	msgw_str(w, names_state(st->state));
+	msgw_str(w, "desired");
+	msgw_str(w, names_state(st->desired));
+	msgw_str(w, "pid");
+	if (st->pid != 0)
+		msgw_int(w, st->pid);
+	else
+		msgw_nil(w);
+	msgw_str(w, "since");
+	msgw_int(w, st->since_ms);
+	msgw_str(w, "uptime_s");
+	if (status_running(st))
+		msgw_int(w, (now - st->booted_at_ms) / 1000);
+	else
+		msgw_nil(w);
+	msgw_str(w, "restarts");
+	msgw_int(w, st->restarts);
+	msgw_str(w, "health");
+	msgw_str(w, st->state == ZS_RUNNING_DEGRADED ? "degraded" : "none");
+	msgw_str(w, "cold_start_eligible");
+	msgw_bool(w, st->eligible);
+	msgw_str(w, "last_error");
+	status_pack_error(w, st->error, st->message);
+	msgw_str(w, "last_exit");
+	if (st->exit_code != -1 || st->exit_signal != 0) {
+		msgw_map_begin(w);
+		msgw_str(w, "code");
+		if (st->exit_code != -1)
+			msgw_int(w, st->exit_code);
+		else
+			msgw_nil(w);
+		msgw_str(w, "signal");
+		msgw_str(w, st->exit_signal != 0 ?
+		    names_signal(st->exit_signal) : NULL);
+		msgw_map_end(w);
+	} else
+		msgw_nil(w);
+	msgw_str(w, "evidence");
+	status_pack_evidence(w, st);
+	msgw_str(w, "recovery");
+	status_pack_recovery(w);
+	msgw_str(w, "leases");
+	msgw_int(w, 0);
+	msgw_str(w, "operation_id");
+	msgw_str(w, st->op_id[0] != '\0' ? st->op_id : NULL);
+	msgw_str(w, "generation");
+	msgw_int(w, (int64_t)st->generation);
+	msgw_str(w, "worker_pid");
+	if (zw->pid != 0)
+		msgw_int(w, zw->pid);
+	else
+		msgw_nil(w);
+	msgw_str(w, "ingress_port");
+	if (zw->zc->ingress_port != 0)
+		msgw_int(w, zw->zc->ingress_port);
+	else
+		msgw_nil(w);
+	msgw_map_end(w);
+}
+
+/*
+ * readiness: running / degraded / failed / owner-unsafe, and stopped for a
+ * zone that is deliberately down or between states.
+ */
+const char *
+status_readiness(const struct zone_status *st)
+{
+	switch (st->state) {
+	case ZS_RUNNING:
+		return "running";
+	case ZS_RUNNING_DEGRADED:
+		return "degraded";
+	case ZS_FAILED:
+		return "failed";
+	case ZS_OWNER_UNSAFE:
+		return "owner-unsafe";
+	default:
+		return "stopped";
+	}
+}
+
+/* zonectl diagnose: the derived view of DESIGN §4. */
+void
+status_pack_diagnose(struct msgw *w, const struct zone_worker *zw, int64_t now)
+{
+	const struct zone_status *st = &zw->st;
+	int worker_alive = zw->pid != 0 && kill(zw->pid, 0) == 0;
+
+	msgw_map_begin(w);
+	msgw_str(w, "zone");
+	msgw_str(w, zw->zc->name);
+	msgw_str(w, "state");
+	msgw_str(w, names_state(st->state));
+	msgw_str(w, "desired");
+	msgw_str(w, names_state(st->desired));
+	msgw_str(w, "readiness");
+	msgw_str(w, status_readiness(st));
+	msgw_str(w, "blocker");
+	msgw_str(w, st->state == ZS_OWNER_UNSAFE ? "owner-unsafe" :
+	    st->state == ZS_FAILED ? names_error(st->error) : "none");
+	msgw_str(w, "last_error");
+	status_pack_error(w, st->error, st->message);
+	msgw_str(w, "evidence");
+	status_pack_evidence(w, st);
+	msgw_str(w, "last_operation");
+	status_pack_last_op(w, st);
+	msgw_str(w, "original_outage_cause");
+	if (st->outage != ERR_NONE) {
+		msgw_map_begin(w);
+		msgw_str(w, "code");
+		msgw_str(w, names_error(st->outage));
+		msgw_str(w, "message");
+		msgw_str(w, st->outage_message);
+		msgw_str(w, "at");
+		msgw_int(w, st->outage_at_ms);
+		msgw_map_end(w);
+	} else
+		msgw_nil(w);
+	msgw_str(w, "vm");
+	status_pack_vm(w, st, now);
+	msgw_str(w, "generation");
+	msgw_int(w, (int64_t)st->generation);
+	msgw_str(w, "supervisor");
+	msgw_map_begin(w);
+	msgw_str(w, "pid");
+	msgw_int(w, getpid());
+	msgw_str(w, "alive");
+	msgw_bool(w, 1);
+	msgw_str(w, "shutting_down");
+	msgw_bool(w, parent_shutting_down());
+	msgw_map_end(w);
+	msgw_str(w, "worker");
+	msgw_map_begin(w);
+	msgw_str(w, "pid");
+	if (zw->pid != 0)
+		msgw_int(w, zw->pid);
+	else
+		msgw_nil(w);
+	msgw_str(w, "alive");
+	msgw_bool(w, worker_alive);
+	msgw_str(w, "link");
+	msgw_str(w, zw->link != NULL && zw->hello ? "up" : "down");
+	msgw_map_end(w);
+	msgw_str(w, "tool_vm_plane");
+	msgw_str(w, "none");
+	msgw_str(w, "recovery");
+	status_pack_recovery(w);
+	msgw_map_end(w);
+}
