@@ -8,7 +8,8 @@
  * Appends are written at once and made durable by records_sync(), which the
  * worker calls before it reports an operation finished or failed, so the
  * write of a record may overlap with the work it describes.  The log rotates
- * by size (lifecycle.log.1 ... .keep, oldest dropped).
+ * by size (lifecycle.log.1 ... .keep, oldest dropped).  Opening the log cuts
+ * off a torn last record left by a crash, before anything follows it.
  *
  * The reader trusts nothing: a record cut short at the end of the file (a
  * crash in mid-write) is ignored; a record that fails its checksum with more
@@ -36,6 +37,7 @@
 #define RECORD_HEADER	8
 
 static uint32_t records_crc(const unsigned char *, uint32_t);
+static void records_repair_tail(struct records *);
 static void records_rotate(struct records *);
 static int records_scan(const unsigned char *, size_t, const char *, off_t,
     int, const struct records_cbs *, void *, size_t *);
@@ -53,7 +55,62 @@ records_crc(const unsigned char *frame, uint32_t len)
 	return (uint32_t)crc;
 }
 
-/* Open (append to) the log at path. */
+/*
+ * Cut a torn last record (a crash in mid-write) off the end of the log, so
+ * that what is appended next does not follow it and turn it into damage in
+ * the middle.  Only a tail is cut: if anything before it fails its
+ * checksum, the file is left as it is.
+ */
+static void
+records_repair_tail(struct records *r)
+{
+	struct stat sb;
+	unsigned char *buf;
+	size_t len, off = 0;
+	ssize_t n;
+
+	if (fstat(r->fd, &sb) == -1 || sb.st_size == 0 ||
+	    sb.st_size > r->max_size + 2 * (RECORD_MAX + RECORD_HEADER))
+		return;
+	len = (size_t)sb.st_size;
+	buf = xmalloc(len);
+	if ((n = pread(r->fd, buf, len, 0)) != (ssize_t)len) {
+		free(buf);
+		return;
+	}
+	while (off < len) {
+		const unsigned char *f = buf + off;
+		uint32_t flen, crc;
+
+		if (len - off < RECORD_HEADER)
+			break;			/* torn inside a header */
+		flen = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 |
+		    (uint32_t)f[2] << 8 | f[3];
+		crc = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+		    (uint32_t)f[6] << 8 | f[7];
+		if (flen == 0 || flen > RECORD_MAX) {
+			off = len;		/* damage, not a tail: leave it */
+			break;
+		}
+		if (len - off < RECORD_HEADER + (size_t)flen)
+			break;			/* torn inside a payload */
+		if (records_crc(f, flen) != crc) {
+			if (off + RECORD_HEADER + flen != len)
+				off = len;	/* damage in the middle */
+			break;
+		}
+		off += RECORD_HEADER + flen;
+	}
+	free(buf);
+	if (off < len) {
+		log_warnx("%s: dropping a torn last record (%zu bytes at offset "
+		    "%zu)", r->path, len - off, off);
+		if (ftruncate(r->fd, (off_t)off) == -1)
+			log_warn("%s: ftruncate %s", __func__, r->path);
+	}
+}
+
+/* Open (append to) the log at path, cutting off a torn last record. */
 int
 records_open(struct records *r, const char *path, int64_t max_size, int keep)
 {
@@ -63,11 +120,12 @@ records_open(struct records *r, const char *path, int64_t max_size, int keep)
 	r->path = xstrdup(path);
 	r->max_size = max_size;
 	r->keep = keep;
-	r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	r->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (r->fd == -1) {
 		log_warn("%s: open %s", __func__, path);
 		return -1;
 	}
+	records_repair_tail(r);
 	r->size = fstat(r->fd, &sb) == 0 ? sb.st_size : 0;
 	return 0;
 }
@@ -326,41 +384,116 @@ records_read_all(const char *path, int keep, const struct records_cbs *cbs,
 	return 0;
 }
 
+/* Records and problems held back until a read is known to be consistent. */
+struct records_held {
+	struct {
+		void	*data;
+		size_t	 len;
+		char	*problem;	/* set for a problem, data NULL */
+	}	*items;
+	size_t	 n;
+};
+
+static void
+records_hold_record(const void *payload, size_t len, const struct mval *map,
+    void *arg)
+{
+	struct records_held *h = arg;
+
+	h->items = xreallocarray(h->items, h->n + 1, sizeof *h->items);
+	h->items[h->n].data = xmalloc(len);
+	memcpy(h->items[h->n].data, payload, len);
+	h->items[h->n].len = len;
+	h->items[h->n++].problem = NULL;
+}
+
+static void
+records_hold_problem(const char *what, void *arg)
+{
+	struct records_held *h = arg;
+
+	h->items = xreallocarray(h->items, h->n + 1, sizeof *h->items);
+	h->items[h->n].data = NULL;
+	h->items[h->n++].problem = xstrdup(what);
+}
+
+/* Hand held items to cbs (when deliver), and free them. */
+static void
+records_release(struct records_held *h, const struct records_cbs *cbs,
+    void *arg, int deliver)
+{
+	const char *cause;
+	struct mdoc *doc;
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		if (deliver && h->items[i].problem != NULL)
+			cbs->problem(h->items[i].problem, arg);
+		else if (deliver && (doc = mdoc_parse(h->items[i].data,
+		    h->items[i].len, &cause)) != NULL) {
+			cbs->record(h->items[i].data, h->items[i].len,
+			    mdoc_root(doc), arg);
+			mdoc_free(doc);
+		}
+		free(h->items[i].data);
+		free(h->items[i].problem);
+	}
+	free(h->items);
+	h->items = NULL;
+	h->n = 0;
+}
+
 /*
  * Begin following the log at path: read every record there is now (as
- * records_read_all does), then remember where the live file ends.
+ * records_read_all does), then remember where the live file ends.  The live
+ * file is opened first, and if it was rotated away while the older files
+ * were read, the whole read starts over: what is handed out is one
+ * consistent history, without gaps or doubles.
  */
 int
 records_tail_open(struct records_tail *t, const char *path, int keep,
     const struct records_cbs *cbs, void *arg)
 {
+	static const struct records_cbs hold = {
+		records_hold_record, records_hold_problem
+	};
+	struct records_held held = { NULL, 0 };
 	char name[PATH_MAX];
 	struct stat sb;
 	off_t end;
-	int i, fd;
+	int i, fd, attempt;
 
 	memset(t, 0, sizeof *t);
 	t->path = xstrdup(path);
-	/* Open the live file first: what is appended later is read later. */
-	t->fd = open(path, O_RDONLY | O_CLOEXEC);
-	for (i = keep; i >= 1; i--) {
-		snprintf(name, sizeof name, "%s.%d", path, i);
-		if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		records_read_file(fd, name, 0, 1, cbs, arg, &end);
-		close(fd);
+	for (attempt = 0; ; attempt++) {
+		t->fd = open(path, O_RDONLY | O_CLOEXEC);
+		t->ino = t->fd != -1 && fstat(t->fd, &sb) == 0 ? sb.st_ino : 0;
+		t->off = 0;
+		for (i = keep; i >= 1; i--) {
+			snprintf(name, sizeof name, "%s.%d", path, i);
+			if ((fd = open(name, O_RDONLY | O_CLOEXEC)) == -1)
+				continue;
+			records_read_file(fd, name, 0, 1, &hold, &held, &end);
+			close(fd);
+		}
+		if (t->fd != -1)
+			records_read_file(t->fd, path, 0, 0, &hold, &held,
+			    &t->off);
+		if (attempt == 4 || t->fd == -1 || (stat(path, &sb) == 0 &&
+		    sb.st_ino == t->ino))
+			break;
+		/* Rotated meanwhile: read it all again. */
+		records_release(&held, cbs, arg, 0);
+		close(t->fd);
 	}
-	if (t->fd != -1) {
-		if (fstat(t->fd, &sb) == 0)
-			t->ino = sb.st_ino;
-		records_read_file(t->fd, path, 0, 0, cbs, arg, &t->off);
-	}
+	records_release(&held, cbs, arg, 1);
 	return 0;
 }
 
 /*
  * Read what was appended since the last call.  After a rotation the rest
- * of the old file (still open) is read first, then the new file.
+ * of the old file (still open, and no longer written) is read to its end
+ * first, then the new file.
  */
 int
 records_tail_poll(struct records_tail *t, const struct records_cbs *cbs,
@@ -372,9 +505,13 @@ records_tail_poll(struct records_tail *t, const struct records_cbs *cbs,
 		records_read_file(t->fd, t->path, t->off, 0, cbs, arg, &t->off);
 	if (stat(t->path, &sb) == -1 || (t->fd != -1 && sb.st_ino == t->ino))
 		return 0;
-	if (t->fd != -1)
+	if (t->fd != -1) {
+		/* Appended between the read above and the rename. */
+		records_read_file(t->fd, t->path, t->off, 1, cbs, arg, &t->off);
 		close(t->fd);
-	if ((t->fd = open(t->path, O_RDONLY | O_CLOEXEC)) == -1)
+	}
+	if ((t->fd = open(t->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(t->fd, &sb) == -1)
 		return 0;
 	t->ino = sb.st_ino;
 	t->off = 0;

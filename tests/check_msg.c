@@ -31,7 +31,7 @@ struct field {
 #define S(v)	{ 's', 0, (v) }
 #define B(v)	{ 'b', (v), NULL }
 #define NIL	{ 'n', 0, NULL }
-#define NFIELDS	16
+#define NFIELDS	32
 
 static Suite *msg_suite(void);
 static const unsigned char *payload(struct msgw *, size_t *);
@@ -287,7 +287,8 @@ END_TEST
 START_TEST(test_msg_zone_op_round_trip)
 {
 	static const int types[] = {
-		MSG_ZONE_START, MSG_ZONE_STOP, MSG_ZONE_RESTART
+		MSG_ZONE_START, MSG_ZONE_STOP, MSG_ZONE_RESTART,
+		MSG_ZONE_COLD_START
 	};
 	struct msg_zone_op in, out;
 	struct msgw *w;
@@ -307,12 +308,14 @@ START_TEST(test_msg_zone_op_round_trip)
 			if (trig == TRIG__COUNT - 1)
 				memcpy(in.op_id, longest, OP_ID_MAX);
 			in.trigger = trig;
+			in.timeout_ms = trig == 0 ? 0 : INT64_C(600000) + trig;
 			w = msg_pack_zone_op(types[i], &in);
 			d = open_frame(w, &r, types[i]);
 			memset(&out, 0xa5, sizeof out);
 			ck_assert_int_eq(msg_unpack_zone_op(&r, &out), 0);
 			ck_assert_str_eq(out.op_id, in.op_id);
 			ck_assert_int_eq(out.trigger, trig);
+			ck_assert_int_eq(out.timeout_ms, in.timeout_ms);
 			ck_assert_int_eq(msg_end(&r), 0);
 			mdoc_free(d);
 			msgw_free(w);
@@ -347,6 +350,19 @@ START_TEST(test_msg_zone_status_round_trip)
 		in.restarts = k == 3 ? UINT32_MAX : (uint32_t)k;
 		in.exit_code = k % 4 == 0 ? -1 : k % 4 == 1 ? 255 : k;
 		in.exit_signal = k % 5 == 0 ? 128 : k % 5 == 1 ? 0 : 9;
+		in.generation = k == 5 ? (uint64_t)INT64_MAX : (uint64_t)k * 7;
+		in.evidence = k % EVD__COUNT;
+		snprintf(in.evidence_detail, sizeof in.evidence_detail,
+		    "/state/zones/alpha/runtime: evidence %d", k);
+		in.op_kind = k % OP__COUNT;
+		in.op_trigger = k % TRIG__COUNT;
+		in.op_result = k % OPR__COUNT;
+		in.op_error = (k + 3) % ERR__COUNT;
+		in.op_at_ms = INT64_C(1700000000999) + k;
+		in.outage = (k + 1) % ERR__COUNT;
+		snprintf(in.outage_message, sizeof in.outage_message,
+		    "first cause %d", k);
+		in.outage_at_ms = k % 2 ? 0 : INT64_C(1700000000555);
 		if (k == 4) {
 			in.op_id[0] = '\0';	/* no operation yet */
 			in.message[0] = '\0';
@@ -369,6 +385,17 @@ START_TEST(test_msg_zone_status_round_trip)
 		ck_assert_uint_eq(out.restarts, in.restarts);
 		ck_assert_int_eq(out.exit_code, in.exit_code);
 		ck_assert_int_eq(out.exit_signal, in.exit_signal);
+		ck_assert_uint_eq(out.generation, in.generation);
+		ck_assert_int_eq(out.evidence, in.evidence);
+		ck_assert_str_eq(out.evidence_detail, in.evidence_detail);
+		ck_assert_int_eq(out.op_kind, in.op_kind);
+		ck_assert_int_eq(out.op_trigger, in.op_trigger);
+		ck_assert_int_eq(out.op_result, in.op_result);
+		ck_assert_int_eq(out.op_error, in.op_error);
+		ck_assert_int_eq(out.op_at_ms, in.op_at_ms);
+		ck_assert_int_eq(out.outage, in.outage);
+		ck_assert_str_eq(out.outage_message, in.outage_message);
+		ck_assert_int_eq(out.outage_at_ms, in.outage_at_ms);
 		ck_assert_int_eq(msg_end(&r), 0);
 		mdoc_free(d);
 		msgw_free(w);
@@ -661,12 +688,14 @@ static const struct field base_hello[] = {
 	I(MSG_HELLO), I(PROTO_VERSION), S("alpha"), I(4242)
 };
 static const struct field base_zone_op[] = {
-	I(MSG_ZONE_START), S("alpha-start-1"), S("operator-start")
+	I(MSG_ZONE_START), S("alpha-start-1"), S("operator-start"), I(0)
 };
 static const struct field base_status[] = {
 	I(MSG_ZONE_STATUS), S("running"), S("running"), I(4242), I(1234),
-	I(1700000000000), I(1700000000000), S("alpha-start-1"), S("none"),
-	S(""), B(1), I(0), I(-1), I(0)
+	I(1700000000000), I(1700000000000), I(3), S("none"), S(""), B(1),
+	S("none"), S(""), I(0), I(-1), I(0), S("alpha-start-1"), S("start"),
+	S("operator-start"), S("finished"), S("none"), I(1700000000000),
+	S("none"), S(""), I(0)
 };
 static const struct field base_op_done[] = {
 	I(MSG_OP_DONE), S("alpha-start-1"), B(1), S("none"), S("")
@@ -710,23 +739,34 @@ static const struct {
 	{ "zone op unknown trigger", 1, REPLACE, 2, S("operator-panic") },
 	{ "zone op trigger upper case", 1, REPLACE, 2, S("OPERATOR-START") },
 	{ "zone op trigger as int", 1, REPLACE, 2, I(1) },
-	{ "zone op without trigger", 1, DROP, 0, NIL },
+	{ "zone op negative timeout", 1, REPLACE, 3, I(-1) },
+	{ "zone op timeout as string", 1, REPLACE, 3, S("10s") },
+	{ "zone op without timeout", 1, DROP, 0, NIL },
 	{ "zone op with an extra field", 1, EXTRA, 0, NIL },
 	{ "status unknown state", 2, REPLACE, 1, S("sleeping") },
 	{ "status unknown desired state", 2, REPLACE, 2, S("Running") },
 	{ "status negative pid", 2, REPLACE, 3, I(-1) },
 	{ "status vm_start as string", 2, REPLACE, 4, S("1234") },
 	{ "status negative since_ms", 2, REPLACE, 5, I(-1) },
-	{ "status op_id as bool", 2, REPLACE, 7, B(0) },
+	{ "status negative generation", 2, REPLACE, 7, I(-1) },
 	{ "status unknown error", 2, REPLACE, 8, S("oops") },
 	{ "status message as int", 2, REPLACE, 9, I(3) },
 	{ "status eligible as int", 2, REPLACE, 10, I(1) },
-	{ "status restarts > 2^32-1", 2, REPLACE, 11, I(INT64_C(4294967296)) },
-	{ "status exit_code 300", 2, REPLACE, 12, I(300) },
-	{ "status exit_code -2", 2, REPLACE, 12, I(-2) },
-	{ "status exit_signal 129", 2, REPLACE, 13, I(129) },
-	{ "status negative exit_signal", 2, REPLACE, 13, I(-1) },
-	{ "status without exit_signal", 2, DROP, 0, NIL },
+	{ "status unknown evidence", 2, REPLACE, 11, S("hunch") },
+	{ "status evidence detail as int", 2, REPLACE, 12, I(1) },
+	{ "status restarts > 2^32-1", 2, REPLACE, 13, I(INT64_C(4294967296)) },
+	{ "status exit_code 300", 2, REPLACE, 14, I(300) },
+	{ "status exit_code -2", 2, REPLACE, 14, I(-2) },
+	{ "status exit_signal 129", 2, REPLACE, 15, I(129) },
+	{ "status negative exit_signal", 2, REPLACE, 15, I(-1) },
+	{ "status op_id as bool", 2, REPLACE, 16, B(0) },
+	{ "status unknown operation", 2, REPLACE, 17, S("reboot") },
+	{ "status unknown trigger", 2, REPLACE, 18, S("cron") },
+	{ "status unknown op result", 2, REPLACE, 19, S("maybe") },
+	{ "status unknown op error", 2, REPLACE, 20, S("whoops") },
+	{ "status negative op time", 2, REPLACE, 21, I(-5) },
+	{ "status unknown outage", 2, REPLACE, 22, S("gremlins") },
+	{ "status without outage time", 2, DROP, 0, NIL },
 	{ "status with an extra field", 2, EXTRA, 0, NIL },
 	{ "op done ok as int", 3, REPLACE, 2, I(1) },
 	{ "op done unknown error", 3, REPLACE, 3, S("nope") },
