@@ -100,6 +100,32 @@ assert len(rs) == 2 and all(r["error_code"] == "superseded" for r in rs), rs
 ' "$restart_op" "$queued_op" || fail "superseded operations not recorded as operation-failed{superseded}"
 state_is beta stopped || fail "beta is $(zfield beta state)"
 
+# events -f: the last records, then each new one as it is written.
+zc --json events -f -n 1 alpha > "$T/follow.out" 2>&1 &
+follower=$!
+wait_for "follow's first record" 5 test -s "$T/follow.out" || fail "events -f printed nothing"
+expect_rc 0 zc stop alpha
+stop_op=$(last_op alpha)
+follow_has_stop() { grep -q "\"operation_id\":\"$stop_op\".*operation-finished\|operation-finished.*$stop_op" "$T/follow.out"; }
+wait_for "followed stop" 5 follow_has_stop || fail "events -f did not show the stop: $(cat "$T/follow.out")"
+kill "$follower"
+wait "$follower" 2>/dev/null
+python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+kinds = [r["kind"] for r in rs]
+assert kinds[1:] == ["stop-requested", "vm-close-started", "vm-exited", "vm-close-finished",
+                     "runtime-record-deleted", "operation-finished"], kinds
+' "$T/follow.out" || fail "events -f output: $(cat "$T/follow.out")"
+
+# A log that is not a log at all: reported, and nothing else is disturbed.
+head -c 300 /dev/urandom > "$T/state/zones/gamma-not-a-zone.log"
+printf 'not a record' > "$T/junk"
+cp "$T/junk" "$T/state/zones/beta/lifecycle.log.2"
+zc events beta > "$T/junk.out" 2> "$T/junk.err" || fail "events with a junk rotated file failed"
+grep -q "lifecycle.log.2" "$T/junk.err" || fail "junk in lifecycle.log.2 was not reported: $(cat "$T/junk.err")"
+grep -q "operation-finished" "$T/junk.out" || fail "the good records were lost"
+
 # -n keeps the newest records; an unknown zone is exit 4.
 [ "$(zc --json events -n 3 alpha | wc -l)" -eq 3 ] || fail "events -n 3"
 expect_rc 4 zc events gamma
