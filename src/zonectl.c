@@ -305,7 +305,8 @@ cmd_status(int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		z = mval_at(zones, i);
 		str_field(z, "state", state, sizeof state);
-		if (argc > 0 && strcmp(state, "running") != 0)
+		if (argc > 0 && strcmp(state, "running") != 0 &&
+		    strcmp(state, "running-degraded") != 0)
 			rc = ZC_EXIT_NOT_RUNNING;
 		if (strlen(state) > swidth)
 			swidth = strlen(state);
