@@ -94,6 +94,12 @@ static int set_stop_timeout(struct cfg_parse *, const char *, const char **);
 static int set_ingress_port(struct cfg_parse *, const char *, const char **);
 static int set_env(struct cfg_parse *, const char *, const char *, const char **);
 static int set_log_max_size(struct cfg_parse *, const char *, const char **);
+static int set_restart_delay(struct cfg_parse *, const char *, const char **);
+static int set_restart_delay_max(struct cfg_parse *, const char *, const char **);
+static int set_stable_after(struct cfg_parse *, const char *, const char **);
+static int set_max_failed(struct cfg_parse *, const char *, const char **);
+static int set_suspend_for(struct cfg_parse *, const char *, const char **);
+static int set_restart_timeout(struct cfg_parse *, const char *, const char **);
 static int set_log_keep(struct cfg_parse *, const char *, const char **);
 static struct zone_config *cfg_zone_load(struct config *, const char *,
     const char *, struct config_errors *);
@@ -122,6 +128,12 @@ static const struct cfg_key zone_keys[] = {
 	{ "gateway", "ingress_port", set_ingress_port, 0 },
 	{ "log", "max_size", set_log_max_size, 0 },
 	{ "log", "keep", set_log_keep, 0 },
+	{ "recovery", "restart_delay", set_restart_delay, 0 },
+	{ "recovery", "restart_delay_max", set_restart_delay_max, 0 },
+	{ "recovery", "stable_after", set_stable_after, 0 },
+	{ "recovery", "max_failed_recoveries", set_max_failed, 0 },
+	{ "recovery", "suspend_for", set_suspend_for, 0 },
+	{ "recovery", "restart_timeout", set_restart_timeout, 0 },
 	{ NULL, NULL, NULL, 0 }
 };
 
@@ -491,6 +503,55 @@ set_log_keep(struct cfg_parse *p, const char *v, const char **cause)
 	return 0;
 }
 
+static int
+set_restart_delay(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->zc->recovery.restart_delay_ms, cause);
+}
+
+static int
+set_restart_delay_max(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->zc->recovery.restart_delay_max_ms, cause);
+}
+
+static int
+set_stable_after(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->zc->recovery.stable_after_ms, cause);
+}
+
+static int
+set_max_failed(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int64_t n;
+
+	if (parse_int(v, 1, 1000000, &n) != 0) {
+		*cause = "expected a count from 1 to 1000000";
+		return -1;
+	}
+	p->zc->recovery.max_failed_recoveries = (int)n;
+	return 0;
+}
+
+static int
+set_suspend_for(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->zc->recovery.suspend_for_ms, cause);
+}
+
+static int
+set_restart_timeout(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_duration(v, &p->zc->recovery.restart_timeout_ms, cause) != 0)
+		return -1;
+	if (p->zc->recovery.restart_timeout_ms == 0) {
+		*cause = "must be more than 0";
+		return -1;
+	}
+	return 0;
+}
+
 /* libinih's handler; remembers the first line it refused. */
 static int
 cfg_handler(void *user, const char *section, const char *name,
@@ -687,6 +748,12 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	zc->stop_timeout_ms = 10000;
 	zc->log_max_size = 4 * 1024 * 1024;
 	zc->log_keep = 3;
+	zc->recovery.restart_delay_ms = 100;
+	zc->recovery.restart_delay_max_ms = 60000;
+	zc->recovery.stable_after_ms = 60000;
+	zc->recovery.max_failed_recoveries = 10;
+	zc->recovery.suspend_for_ms = 30 * 60000;
+	zc->recovery.restart_timeout_ms = 10 * 60000;
 
 	memset(&p, 0, sizeof p);
 	p.cfg = cfg;
@@ -696,6 +763,10 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	if (cfg_parse_file(&p) == 0 && zc->argv == NULL &&
 	    errs->n == before)
 		cfg_error(&p, 0, "gateway", "command", "required key is missing");
+	if (errs->n == before && zc->recovery.restart_delay_max_ms <
+	    zc->recovery.restart_delay_ms)
+		cfg_error(&p, 0, "recovery", "restart_delay_max",
+		    "shorter than restart_delay");
 	free(p.dir);
 	if (errs->n != before) {
 		cfg_zone_free(zc);

@@ -111,6 +111,10 @@ static void control_send_events(struct client *, const struct reqid *,
     const struct event_list *);
 static void control_diagnose(struct client *, const struct reqid *,
     const struct mval *);
+static void control_reset(struct client *, const struct reqid *,
+    const struct mval *, const struct mval *);
+static void control_wait(struct client *, const struct reqid *, const char *,
+    const char *);
 static void control_reqid_free(struct reqid *);
 static void control_reqid_copy(struct reqid *, const struct reqid *);
 
@@ -589,7 +593,6 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
 	struct zone_worker *zw;
 	const char *cause, *name;
 	int64_t timeout_ms = 0;
-	struct wait *wt;
 	struct msgw *w;
 	int wait = 1;
 
@@ -632,10 +635,19 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
 		control_reply(c, w);
 		return;
 	}
-	wt = xcalloc(1, sizeof *wt);
+	control_wait(c, id, name, op_id);
+}
+
+/* Answer id when operation op_id of zone ends. */
+static void
+control_wait(struct client *c, const struct reqid *id, const char *zone,
+    const char *op_id)
+{
+	struct wait *wt = xcalloc(1, sizeof *wt);
+
 	wt->c = c;
 	control_reqid_copy(&wt->id, id);
-	snprintf(wt->zone, sizeof wt->zone, "%s", name);
+	snprintf(wt->zone, sizeof wt->zone, "%s", zone);
 	snprintf(wt->op_id, sizeof wt->op_id, "%s", op_id);
 	TAILQ_INSERT_TAIL(&waits, wt, entry);
 	c->nwaits++;
@@ -737,6 +749,56 @@ control_diagnose(struct client *c, const struct reqid *id,
 	control_reply(c, w);
 }
 
+/*
+ * reset zone [args.force]: lift a recovery suspension; with force, clear
+ * owner-unsafe evidence.  Answers when the worker has done it.
+ */
+static void
+control_reset(struct client *c, const struct reqid *id,
+    const struct mval *zone, const struct mval *args)
+{
+	const struct mval *fv = args != NULL ? mval_get(args, "force") : NULL;
+	char op_id[OP_ID_MAX], msg[MESSAGE_MAX + 64];
+	struct zone_worker *zw;
+	const char *cause;
+	struct msgw *w;
+	int force = 0, r;
+
+	if ((zw = control_zone_arg(c, id, "reset", zone)) == NULL)
+		return;
+	if (fv != NULL && mval_kind(fv) != MV_NIL && mval_bool(fv, &force) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.force must be true or false");
+		return;
+	}
+	if (c->nwaits >= CONTROL_MAX_WAITS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many operations awaited on one connection");
+		return;
+	}
+	r = parent_reset(zw, force, op_id, sizeof op_id, msg, sizeof msg, &cause);
+	if (r < 0) {
+		control_error(c, id, cause, "zone %s: %s", zw->zc->name, msg);
+		return;
+	}
+	if (r == 1) {
+		control_wait(c, id, zw->zc->name, op_id);
+		return;
+	}
+	w = control_answer(id, 1);
+	msgw_str(w, "result");
+	msgw_map_begin(w);
+	msgw_str(w, "zone");
+	msgw_str(w, zw->zc->name);
+	msgw_str(w, "state");
+	msgw_str(w, names_state(zw->st.state));
+	msgw_str(w, "message");
+	msgw_str(w, msg);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
 /* One request from a client. */
 static void
 control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
@@ -816,6 +878,9 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 		break;
 	case CTL_DIAGNOSE:
 		control_diagnose(c, &id, zone);
+		break;
+	case CTL_RESET:
+		control_reset(c, &id, zone, args);
 		break;
 	}
 done:

@@ -835,6 +835,10 @@ msg_pack_escalate(const struct msg_escalate *m)
 	msgw_int(w, m->exit_code);
 	msgw_int(w, m->exit_signal);
 	msgw_int(w, m->uptime_ms);
+	msgw_int(w, m->vm.pid);
+	msgw_int(w, (int64_t)m->vm.start_time);
+	msgw_str(w, names_evidence(m->evidence));
+	msgw_str(w, m->evidence_detail);
 	msgw_array_end(w);
 	return w;
 }
@@ -843,8 +847,9 @@ msg_pack_escalate(const struct msg_escalate *m)
 int
 msg_unpack_escalate(struct msgr *r, struct msg_escalate *m)
 {
-	int64_t code, sig;
+	int64_t code, sig, pid, start;
 
+	memset(m, 0, sizeof *m);
 	m->error = get_name(r, names_error_parse);
 	get_str(r, m->message, sizeof m->message);
 	get_int(r, &code, -1, 255);
@@ -852,6 +857,37 @@ msg_unpack_escalate(struct msgr *r, struct msg_escalate *m)
 	get_int(r, &sig, 0, 128);
 	m->exit_signal = (int)sig;
 	get_int(r, &m->uptime_ms, 0, INT64_MAX);
+	get_int(r, &pid, 0, INT_MAX);
+	m->vm.pid = (pid_t)pid;
+	get_int(r, &start, 0, INT64_MAX);
+	m->vm.start_time = (uint64_t)start;
+	m->evidence = get_name(r, names_evidence_parse);
+	get_str(r, m->evidence_detail, sizeof m->evidence_detail);
+	return msg_end(r);
+}
+
+/* MSG_ZONE_NOTE. */
+struct msgw *
+msg_pack_zone_note(const struct msg_zone_note *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_ZONE_NOTE);
+	msgw_str(w, names_record(m->kind));
+	msgw_str(w, m->message);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_ZONE_NOTE; only the parent's own decisions are taken. */
+int
+msg_unpack_zone_note(struct msgr *r, struct msg_zone_note *m)
+{
+	m->kind = get_name(r, names_record_parse);
+	get_str(r, m->message, sizeof m->message);
+	if (m->kind != REC_RECOVERY_SCHEDULED && m->kind != REC_RECOVERY_SUSPENDED)
+		r->error = 1;
 	return msg_end(r);
 }
 

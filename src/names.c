@@ -25,6 +25,7 @@ static const char *const event_names[] = { ZONE_EVENTS(AS_STRING) };
 static const char *const evidence_names[] = { EVIDENCE_KINDS(AS_STRING) };
 static const char *const record_names[] = { RECORD_KINDS(AS_STRING) };
 static const char *const op_result_names[] = { OP_RESULTS(AS_STRING) };
+static const char *const recovery_state_names[] = { RECOVERY_STATES(AS_STRING) };
 
 static const char *lookup(const char *const *, int, int);
 static int parse(const char *const *, int, const char *);
@@ -171,6 +172,13 @@ names_ctl_error(int e)
 	return lookup(ctl_error_names, CTLERR__COUNT, e);
 }
 
+/* Name of a recovery policy state, for status and diagnose. */
+const char *
+names_recovery_state(int s)
+{
+	return lookup(recovery_state_names, RS__COUNT, s);
+}
+
 /* Name of a zone event, for transition log lines. */
 const char *
 names_event(int e)
@@ -199,6 +207,10 @@ names_msg_type(int type)
 		return "zone-cold-start";
 	case MSG_ZONE_RECORDED:
 		return "zone-recorded";
+	case MSG_ZONE_NOTE:
+		return "zone-note";
+	case MSG_ZONE_RESET:
+		return "zone-reset";
 	case MSG_ZONE_STATUS:
 		return "zone-status";
 	case MSG_OP_DONE:

@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@
 #define RESPAWN_MIN_MS	1000	/* least time between two forks of one worker */
 
 static struct config		*parent_cfg;
+static int			 state_lock = -1;
 static struct ev_loop		*parent_loop;
 static struct zone_worker	*workers;
 static size_t			 nworkers;
@@ -50,15 +53,31 @@ static void parent_bad_frame(struct peer *, const char *, void *);
 static void parent_link_gone(struct peer *, const char *, void *);
 static void parent_worker_exited(pid_t, const struct exit_info *, void *);
 static void parent_orphan_exited(pid_t, const struct exit_info *, void *);
+static void parent_orphan_exiting(pid_t, void *);
+static void parent_record(struct zone_worker *, int, const struct vm_ident *,
+    int, const char *);
 static void parent_orphan_timer_cb(struct ev_loop *, ev_timer *, int);
 static void parent_respawn_cb(struct ev_loop *, ev_timer *, int);
-static void parent_adopt_orphan(struct zone_worker *, int);
+static void parent_adopt_orphan(struct zone_worker *, int, const char *);
 static void parent_shutdown(void);
 static void parent_force(void);
 static void parent_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
 static void parent_check_done(void);
 static void parent_sweep(void);
+static uint64_t parent_source(const struct vm_ident *);
+static int parent_recovery_wanted(const struct zone_worker *);
+static void parent_recovery_failure(struct zone_worker *, int, uint64_t,
+    const char *);
+static void parent_recovery_act(struct zone_worker *, struct recovery_decision,
+    const char *);
+static void parent_recovery_arm(struct zone_worker *);
+static void parent_recovery_cb(struct ev_loop *, ev_timer *, int);
+static void parent_recovery_note(struct zone_worker *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+static void parent_escalation(struct zone_worker *, const struct msg_escalate *);
 static int parent_mkdir_p(const char *, mode_t);
+static void parent_boot(void);
+static void parent_boot_verdict(struct zone_worker *, struct boot_verdict *);
 static int parent_mkdirs(const struct config *);
 
 static const struct peer_ops parent_link_ops = {
@@ -68,7 +87,7 @@ static const struct reaper_ops parent_worker_reaper = {
 	NULL, parent_worker_exited
 };
 static const struct reaper_ops parent_orphan_reaper = {
-	NULL, parent_orphan_exited
+	parent_orphan_exiting, parent_orphan_exited
 };
 
 /* The configuration in force. */
@@ -142,6 +161,13 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	if (op == OP_RESTART && zw->st.state != ZS_RUNNING &&
 	    zw->st.state != ZS_RUNNING_DEGRADED)
 		op = OP_COLD_START;
+	/* An operator's word ends what the policy had in mind. */
+	if ((trigger == TRIG_OPERATOR_START || trigger == TRIG_OPERATOR_STOP ||
+	    trigger == TRIG_OPERATOR_RESTART) && op != OP_RESET) {
+		recovery_on_operator(&zw->rec);
+		zw->rec_op[0] = '\0';
+		parent_recovery_arm(zw);
+	}
 	memset(&m, 0, sizeof m);
 	opid_new(m.op_id, sizeof m.op_id, zw->zc->name, op);
 	m.trigger = trigger;
@@ -149,6 +175,9 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	switch (op) {
 	case OP_STOP:
 		type = MSG_ZONE_STOP;
+		break;
+	case OP_RESET:
+		type = MSG_ZONE_RESET;
 		break;
 	case OP_RESTART:
 		type = MSG_ZONE_RESTART;
@@ -162,6 +191,61 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	}
 	parent_send(zw, msg_pack_zone_op(type, &m));
 	snprintf(op_id, len, "%s", m.op_id);
+	return 0;
+}
+
+/*
+ * zonectl reset [--force]: lift a recovery suspension and forget counted
+ * failures; with force, also have the worker clear owner-unsafe evidence
+ * (an operator checked it).  Returns 0 and an answer in msg, 1 when the
+ * worker was asked (op_id set; its answer comes as an operation's), or -1
+ * with *cause a CTLERR_ name.
+ */
+int
+parent_reset(struct zone_worker *zw, int force, char *op_id, size_t len,
+    char *msg, size_t msglen, const char **cause)
+{
+	int unsafe = zw->st.state == ZS_OWNER_UNSAFE ||
+	    (zw->st.state == ZS_FAILED && !zw->st.eligible);
+	int lifted;
+
+	if (zw->orphan_pid != 0) {
+		snprintf(msg, msglen, "the orphaned VM pid %ld is still alive",
+		    (long)zw->orphan_pid);
+		*cause = names_ctl_error(CTLERR_WORKER_UNAVAILABLE);
+		return -1;
+	}
+	if (unsafe && !force) {
+		snprintf(msg, msglen, "the zone is owner-unsafe (%s: %s); check "
+		    "that, then use reset --force", names_evidence(zw->st.evidence),
+		    zw->st.evidence_detail);
+		*cause = names_ctl_error(CTLERR_NEEDS_FORCE);
+		return -1;
+	}
+	lifted = recovery_reset(&zw->rec);
+	parent_recovery_arm(zw);
+	if (unsafe) {
+		if (parent_zone_op(zw, OP_RESET, TRIG_OPERATOR_START, 0, op_id,
+		    len, cause) != 0) {
+			snprintf(msg, msglen, "cannot reach the zone's worker");
+			return -1;
+		}
+		return 1;
+	}
+	if (!lifted) {
+		snprintf(msg, msglen, "nothing to reset: recovery is %s with no "
+		    "failures counted, and the zone is not owner-unsafe",
+		    names_recovery_state(zw->rec.state));
+		*cause = names_ctl_error(CTLERR_NOTHING_TO_RESET);
+		return -1;
+	}
+	log_info("zone %s: recovery reset by an operator", zw->zc->name);
+	snprintf(msg, msglen, "recovery reset: suspension lifted, failures "
+	    "forgotten");
+	/* A zone still down that should run is recovered afresh. */
+	if (parent_recovery_wanted(zw))
+		parent_recovery_failure(zw, RK_COLD_START, zw->failure,
+		    "an operator's reset");
 	return 0;
 }
 
@@ -263,10 +347,16 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		zw->hello = 1;
+		if (zw->lost) {
+			zw->lost = 0;
+			parent_recovery_failure(zw, RK_COLD_START, zw->failure,
+			    "worker-lost");
+		}
 		if (zw->autostart && !shutting_down) {
 			zw->autostart = 0;
-			if (parent_zone_op(zw, OP_START, TRIG_CONTROLLER_START,
-			    0, op_id, sizeof op_id, &cause) != 0)
+			if (parent_zone_op(zw, zw->cold ? OP_COLD_START :
+			    OP_START, TRIG_CONTROLLER_START, 0, op_id,
+			    sizeof op_id, &cause) != 0)
 				log_warnx("zone %s: autostart: %s", zw->zc->name,
 				    cause);
 		}
@@ -284,6 +374,16 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		control_op_done(zw->zc->name, &done);
+		if (zw->rec_op[0] != '\0' && strcmp(done.op_id, zw->rec_op) == 0) {
+			zw->rec_op[0] = '\0';
+			if (done.ok) {
+				recovery_on_started(&zw->rec, clock_mono_ms());
+				parent_recovery_arm(zw);
+			} else
+				parent_recovery_failure(zw, zw->rec.kind,
+				    parent_source(NULL) ^ (uint64_t)clock_mono_ms(),
+				    done.message);
+		}
 		break;
 	case MSG_ZONE_RECORDED:
 		if (msg_end(&r) != 0) {
@@ -297,14 +397,171 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			parent_bad_frame(p, "malformed escalation", zw);
 			return;
 		}
-		log_warnx("zone %s: %s escalated: %s; no recovery policy yet, "
-		    "the zone waits for an operator", zw->zc->name,
-		    names_error(esc.error), esc.message);
+		parent_escalation(zw, &esc);
 		break;
 	default:
 		parent_bad_frame(p, "unexpected message type", zw);
 		break;
 	}
+}
+
+/* A failure's source: the VM it concerns, as one number. */
+static uint64_t
+parent_source(const struct vm_ident *vm)
+{
+	if (vm == NULL || vm->pid == 0)
+		return 0;
+	return (uint64_t)vm->pid << 40 ^ vm->start_time;
+}
+
+/* 1 if the zone still needs recovering: failed, allowed, meant to run. */
+static int
+parent_recovery_wanted(const struct zone_worker *zw)
+{
+	return zw->st.state == ZS_FAILED && zw->st.eligible &&
+	    zw->st.desired == ZS_RUNNING && zw->link != NULL && zw->hello;
+}
+
+/* A worker escalated: the recovery policy decides. */
+static void
+parent_escalation(struct zone_worker *zw, const struct msg_escalate *esc)
+{
+	switch (esc->error) {
+	case ERR_VM_PROCESS_MISSING:
+		parent_recovery_failure(zw, RK_COLD_START,
+		    parent_source(&esc->vm), esc->message);
+		break;
+	case ERR_GATEWAY_SERVICE_UNHEALTHY:
+		parent_recovery_failure(zw, RK_RESTART,
+		    parent_source(&esc->vm), esc->message);
+		break;
+	case ERR_OWNER_UNSAFE:
+		log_warnx("zone %s: owner-unsafe (%s): %s; no VM starts until "
+		    "it is resolved (zonectl reset %s --force once checked)",
+		    zw->zc->name, names_evidence(esc->evidence),
+		    esc->evidence_detail, zw->zc->name);
+		break;
+	default:
+		log_warnx("zone %s: %s escalated: %s", zw->zc->name,
+		    names_error(esc->error), esc->message);
+		break;
+	}
+}
+
+/* Feed a failure to the zone's recovery policy and act on its decision. */
+static void
+parent_recovery_failure(struct zone_worker *zw, int kind, uint64_t source,
+    const char *why)
+{
+	struct recovery_decision d;
+
+	zw->failure = source;
+	d = recovery_on_failure(&zw->rec, clock_mono_ms(), kind, source,
+	    shutting_down);
+	parent_recovery_act(zw, d, why);
+}
+
+/* Carry out a decision of the policy. */
+static void
+parent_recovery_act(struct zone_worker *zw, struct recovery_decision d,
+    const char *why)
+{
+	char op_id[OP_ID_MAX];
+	const char *cause;
+
+	switch (d.action) {
+	case RA_SCHEDULE:
+		parent_recovery_note(zw, REC_RECOVERY_SCHEDULED, "%s in %lldms "
+		    "(%d failed recoveries in a row) after %s",
+		    d.kind == RK_RESTART ? "restart" : "cold start",
+		    (long long)d.delay_ms, recovery_consecutive(&zw->rec), why);
+		if (d.delay_ms == 0) {
+			/* No timer: a zero delay means now. */
+			d = recovery_on_due(&zw->rec, clock_mono_ms(), zw->failure,
+			    parent_recovery_wanted(zw), shutting_down);
+			parent_recovery_act(zw, d, why);
+			return;
+		}
+		break;
+	case RA_SUSPEND:
+		log_warnx("zone %s: recovery suspended for %lldms after %d failed "
+		    "recoveries; zonectl start or zonectl reset lifts it",
+		    zw->zc->name, (long long)d.delay_ms,
+		    recovery_consecutive(&zw->rec));
+		parent_recovery_note(zw, REC_RECOVERY_SUSPENDED, "suspended for "
+		    "%lldms after %d failed recoveries in a row; operator "
+		    "required (zonectl start or zonectl reset)",
+		    (long long)d.delay_ms, recovery_consecutive(&zw->rec));
+		break;
+	case RA_START:
+		if (parent_zone_op(zw, d.kind == RK_RESTART ? OP_RESTART :
+		    OP_COLD_START, TRIG_AUTO_RECOVERY,
+		    zw->zc->recovery.restart_timeout_ms, op_id, sizeof op_id,
+		    &cause) != 0) {
+			log_warnx("zone %s: recovery cannot start (%s)",
+			    zw->zc->name, cause);
+			recovery_on_operator(&zw->rec);
+			break;
+		}
+		snprintf(zw->rec_op, sizeof zw->rec_op, "%s", op_id);
+		log_info("zone %s: recovery %s", zw->zc->name, op_id);
+		break;
+	case RA_DROP:
+		log_info("zone %s: recovery dropped (%s)", zw->zc->name, d.why);
+		break;
+	default:
+		break;
+	}
+	parent_recovery_arm(zw);
+}
+
+/* Arm the zone's recovery timer for the policy's next due time. */
+static void
+parent_recovery_arm(struct zone_worker *zw)
+{
+	int64_t next = recovery_next(&zw->rec), wait;
+
+	ev_timer_stop(parent_loop, &zw->rec_timer);
+	if (next < 0 || shutting_down)
+		return;
+	wait = next - clock_mono_ms();
+	ev_timer_set(&zw->rec_timer, wait > 0 ? (double)wait / 1000. : 0., 0.);
+	ev_timer_start(parent_loop, &zw->rec_timer);
+}
+
+/* The policy's due time came. */
+static void
+parent_recovery_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct zone_worker *zw = w->data;
+	struct recovery_decision d;
+
+	d = recovery_on_due(&zw->rec, clock_mono_ms(), zw->failure,
+	    parent_recovery_wanted(zw), shutting_down);
+	parent_recovery_act(zw, d, "the policy's delay");
+}
+
+/*
+ * Have a decision recorded in the zone's log: by its worker, the log's one
+ * writer, or, while the zone has none, by the parent itself.
+ */
+static void
+parent_recovery_note(struct zone_worker *zw, int kind, const char *fmt, ...)
+{
+	struct msg_zone_note note;
+	va_list ap;
+
+	memset(&note, 0, sizeof note);
+	note.kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(note.message, sizeof note.message, fmt, ap);
+	va_end(ap);
+	log_info("zone %s: %s: %s", zw->zc->name, names_record(kind),
+	    note.message);
+	if (zw->link != NULL && zw->hello)
+		parent_send(zw, msg_pack_zone_note(&note));
+	else
+		parent_record(zw, kind, NULL, ERR_NONE, note.message);
 }
 
 /* A worker sent garbage: it is lost; kill it and let its exit clean up. */
@@ -338,8 +595,45 @@ parent_link_gone(struct peer *p, const char *why, void *arg)
 }
 
 /*
- * A worker was reaped.  Its VM, if one is alive, is now our child: stop it
- * before a new worker may start another.
+ * Append a record to a zone's lifecycle log from the parent, which does so
+ * only while the zone has no worker (DESIGN §1: one writer per log).
+ */
+static void
+parent_record(struct zone_worker *zw, int kind, const struct vm_ident *vm,
+    int error, const char *message)
+{
+	struct records log;
+	struct record rec;
+	char path[PATH_MAX];
+
+	events_path(parent_cfg, zw->zc, path, sizeof path);
+	if (records_open(&log, path, zw->zc->log_max_size,
+	    zw->zc->log_keep) != 0)
+		return;
+	memset(&rec, 0, sizeof rec);
+	rec.zone = zw->zc->name;
+	rec.kind = kind;
+	rec.observed_at_ms = clock_now_ms();
+	rec.op_id = zw->st.op_id;
+	rec.trigger = -1;
+	rec.supervisor_pid = getpid();
+	if (vm != NULL)
+		rec.previous_vm = *vm;
+	rec.error = error;
+	rec.message = message;
+	rec.generation = zw->st.generation;
+	rec.evidence = kind == REC_OWNER_UNSAFE_DETECTED ||
+	    kind == REC_OWNER_UNSAFE_RESOLVED ? zw->st.evidence : EVD_NONE;
+	rec.detail = zw->st.evidence_detail;
+	records_append(&log, &rec);
+	records_close(&log);
+	control_zone_recorded(zw->zc->name);
+}
+
+/*
+ * A worker was reaped.  If its VM is alive it is now our child, a VM
+ * without an owner: the zone is owner-unsafe{orphaned-vm} until the parent
+ * has stopped it, and only then gets a new worker.
  */
 static void
 parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
@@ -349,51 +643,73 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 
 	reaper_describe(ei, what, sizeof what);
 	zw->pid = 0;
+	zw->hello = 0;
 	if (zw->link != NULL) {
 		peer_free(zw->link);
 		zw->link = NULL;
 	}
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
+	zw->rec_op[0] = '\0';
 	if (shutting_down) {
 		if (ei->code != 0)
 			log_warnx("zone %s: worker %ld %s", zw->zc->name,
 			    (long)pid, what);
-		parent_adopt_orphan(zw, SIGKILL);
+		parent_adopt_orphan(zw, SIGKILL, what);
 		parent_check_done();
 		return;
 	}
 	log_warnx("zone %s: worker %ld %s", zw->zc->name, (long)pid, what);
-	zw->st.state = ZS_FAILED;
-	zw->st.error = ERR_WORKER_LOST;
-	zw->st.eligible = 1;
-	snprintf(zw->st.message, sizeof zw->st.message,
-	    "worker-lost: worker pid %ld %s", (long)pid, what);
-	parent_adopt_orphan(zw, zw->zc->stop_signal);
-	if (zw->orphan_pid == 0)
+	/* Recover once a new worker greets, if the zone was meant to run. */
+	zw->lost = zw->st.desired == ZS_RUNNING;
+	zw->failure = parent_source(NULL) ^ (uint64_t)pid;
+	parent_adopt_orphan(zw, zw->zc->stop_signal, what);
+	if (zw->orphan_pid == 0) {
+		zw->st.state = ZS_FAILED;
+		zw->st.error = ERR_WORKER_LOST;
+		zw->st.eligible = 1;
+		snprintf(zw->st.message, sizeof zw->st.message,
+		    "worker-lost: worker pid %ld %s", (long)pid, what);
 		parent_respawn_cb(parent_loop, &zw->respawn_timer, 0);
+	}
 }
 
 /*
  * Take charge of the VM a dead worker left: if the pid still names the
- * process the worker reported (same start time) it is ours, reparented to
- * us; send it sig and arm the stop deadline.
+ * process the worker reported (same start time) and is our child, it is
+ * that VM, reparented to us.  Record the evidence, send it sig and arm the
+ * stop deadline.
  */
 static void
-parent_adopt_orphan(struct zone_worker *zw, int sig)
+parent_adopt_orphan(struct zone_worker *zw, int sig, const char *how)
 {
-	pid_t vm = zw->st.pid, ppid;
+	struct vm_ident vm = { zw->st.pid, zw->st.vm_start };
+	pid_t ppid;
 
 	zw->st.pid = 0;
-	if (vm == 0 || !proc_identity_matches(vm, zw->st.vm_start) ||
-	    proc_parent(vm, &ppid) != 0 || ppid != getpid())
+	if (vm.pid == 0 || !proc_identity_matches(vm.pid, vm.start_time) ||
+	    proc_parent(vm.pid, &ppid) != 0 || ppid != getpid())
 		return;
 	log_warnx("zone %s: stopping VM pid %ld left by its worker",
-	    zw->zc->name, (long)vm);
-	zw->orphan_pid = vm;
+	    zw->zc->name, (long)vm.pid);
+	zw->orphan_pid = vm.pid;
+	zw->orphan_start = vm.start_time;
 	zw->orphan_killed = sig == SIGKILL;
-	reaper_add(vm, &parent_orphan_reaper, zw);
-	if (kill(-vm, sig) == -1 && errno != ESRCH)
-		log_warn("zone %s: kill -%ld", zw->zc->name, (long)vm);
+	zw->st.state = ZS_OWNER_UNSAFE;
+	zw->st.error = ERR_OWNER_UNSAFE;
+	zw->st.eligible = 0;
+	zw->st.evidence = EVD_ORPHANED_VM;
+	snprintf(zw->st.evidence_detail, sizeof zw->st.evidence_detail,
+	    "its worker %s; VM pid %ld is alive without an owner", how,
+	    (long)vm.pid);
+	snprintf(zw->st.message, sizeof zw->st.message, "orphaned-vm: %.200s",
+	    zw->st.evidence_detail);
+	zw->st.since_ms = clock_now_ms();
+	if (!shutting_down)
+		parent_record(zw, REC_OWNER_UNSAFE_DETECTED, &vm, ERR_OWNER_UNSAFE,
+		    zw->st.message);
+	reaper_add(vm.pid, &parent_orphan_reaper, zw);
+	if (kill(-vm.pid, sig) == -1 && errno != ESRCH)
+		log_warn("zone %s: kill -%ld", zw->zc->name, (long)vm.pid);
 	ev_timer_set(&zw->orphan_timer, (double)(sig == SIGKILL ? KILL_GRACE_MS :
 	    zw->zc->stop_timeout_ms) / 1000., 0.);
 	ev_timer_start(parent_loop, &zw->orphan_timer);
@@ -404,6 +720,7 @@ static void
 parent_orphan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct zone_worker *zw = w->data;
+	struct vm_ident vm = { zw->orphan_pid, zw->orphan_start };
 
 	if (zw->orphan_pid == 0)
 		return;
@@ -418,22 +735,42 @@ parent_orphan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	log_warnx("zone %s: orphaned VM pid %ld survives SIGKILL; the zone "
 	    "stays owner-unsafe", zw->zc->name, (long)zw->orphan_pid);
-	zw->st.error = ERR_OWNER_UNSAFE;
-	zw->st.eligible = 0;
-	snprintf(zw->st.message, sizeof zw->st.message, "close-failed: "
-	    "orphaned VM pid %ld survives SIGKILL", (long)zw->orphan_pid);
+	zw->st.evidence = EVD_CLOSE_FAILED;
+	snprintf(zw->st.evidence_detail, sizeof zw->st.evidence_detail,
+	    "orphaned VM pid %ld still alive %dms after SIGKILL",
+	    (long)zw->orphan_pid, KILL_GRACE_MS);
+	snprintf(zw->st.message, sizeof zw->st.message, "close-failed: %.200s",
+	    zw->st.evidence_detail);
 	if (shutting_down) {
 		zw->orphan_pid = 0;
 		parent_check_done();
+		return;
 	}
+	parent_record(zw, REC_OWNER_UNSAFE_DETECTED, &vm, ERR_OWNER_UNSAFE,
+	    zw->st.message);
+	/* A worker again, but one that will start no VM: not eligible. */
+	zw->lost = 0;
+	parent_respawn_cb(parent_loop, &zw->respawn_timer, 0);
 }
 
-/* An orphaned VM was reaped: the zone may have a worker again. */
+/* The orphaned VM's leader is a zombie: kill what is left of its group. */
+static void
+parent_orphan_exiting(pid_t pid, void *arg)
+{
+	if (kill(-pid, SIGKILL) == -1 && errno != ESRCH && errno != EPERM)
+		log_warn("%s: kill -%ld", __func__, (long)pid);
+}
+
+/*
+ * An orphaned VM was reaped: record the resolution, delete its runtime
+ * record, and give the zone a worker again (the policy will cold-start it).
+ */
 static void
 parent_orphan_exited(pid_t pid, const struct exit_info *ei, void *arg)
 {
 	struct zone_worker *zw = arg;
-	char what[96];
+	struct vm_ident vm = { pid, zw->orphan_start };
+	char what[96], path[PATH_MAX];
 
 	reaper_describe(ei, what, sizeof what);
 	log_info("zone %s: orphaned VM pid %ld %s", zw->zc->name, (long)pid,
@@ -444,10 +781,20 @@ parent_orphan_exited(pid_t pid, const struct exit_info *ei, void *arg)
 		parent_check_done();
 		return;
 	}
-	snprintf(zw->st.message, sizeof zw->st.message,
-	    "worker-lost: its VM pid %ld was stopped (%s)", (long)pid, what);
+	parent_record(zw, REC_VM_EXITED, &vm, ERR_NONE, what);
+	snprintf(path, sizeof path, "%s/zones/%s/runtime", parent_cfg->state_dir,
+	    zw->zc->name);
+	if (runtime_delete(path) == 0)
+		parent_record(zw, REC_RUNTIME_RECORD_DELETED, &vm, ERR_NONE, NULL);
+	parent_record(zw, REC_OWNER_UNSAFE_RESOLVED, &vm, ERR_NONE,
+	    "the orphaned VM was stopped by the supervisor");
+	zw->st.state = ZS_FAILED;
 	zw->st.error = ERR_WORKER_LOST;
 	zw->st.eligible = 1;
+	zw->st.evidence = EVD_NONE;
+	zw->st.evidence_detail[0] = '\0';
+	snprintf(zw->st.message, sizeof zw->st.message,
+	    "worker-lost: its VM pid %ld was stopped (%s)", (long)pid, what);
 	parent_respawn_cb(parent_loop, &zw->respawn_timer, 0);
 }
 
@@ -460,14 +807,16 @@ parent_respawn_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct zone_status initial = zw->st;
 
 	ev_timer_stop(loop, w);
-	if (shutting_down || zw->pid != 0 || zw->orphan_pid != 0)
+	if (shutting_down || zw->pid != 0 ||
+	    (zw->orphan_pid != 0 && zw->st.evidence != EVD_CLOSE_FAILED))
 		return;
 	if (wait > 0) {
 		ev_timer_set(w, (double)wait / 1000., 0.);
 		ev_timer_start(loop, w);
 		return;
 	}
-	initial.state = ZS_FAILED;
+	if (initial.state != ZS_OWNER_UNSAFE)
+		initial.state = ZS_FAILED;
 	if (parent_fork(zw, &initial) != 0) {
 		ev_timer_set(w, RESPAWN_MIN_MS / 1000., 0.);
 		ev_timer_start(loop, w);
@@ -485,6 +834,7 @@ parent_shutdown(void)
 	    (long long)parent_cfg->shutdown_timeout_ms);
 	for (i = 0; i < nworkers; i++) {
 		ev_timer_stop(parent_loop, &workers[i].respawn_timer);
+		ev_timer_stop(parent_loop, &workers[i].rec_timer);
 		parent_send(&workers[i], msg_pack_empty(MSG_SHUTDOWN));
 	}
 	ev_timer_init(&shutdown_timer, parent_shutdown_timer_cb,
@@ -651,6 +1001,164 @@ parent_mkdirs(const struct config *cfg)
 }
 
 /*
+ * What a verdict leaves a zone with: nothing, or the owner-unsafe status
+ * its worker will start in (and no autostart).  A resolved zone starts
+ * with a cold start.
+ */
+static void
+parent_boot_verdict(struct zone_worker *zw, struct boot_verdict *v)
+{
+	struct vm_ident vm;
+	char path[PATH_MAX];
+	size_t i;
+	int alive = 0;
+
+	if (v->record_deleted)
+		parent_record(zw, REC_RUNTIME_RECORD_DELETED, NULL, ERR_NONE,
+		    v->deleted_detail);
+	if (v->evidence == EVD_NONE)
+		return;
+	for (i = 0; i < v->ntargets; i++)
+		if (v->targets[i].pidfd != -1)
+			alive++;
+	if (v->resolvable && alive == 0) {
+		vm.pid = v->targets[0].pid;
+		vm.start_time = v->targets[0].start_time;
+		snprintf(path, sizeof path, "%s/zones/%s/runtime",
+		    parent_cfg->state_dir, zw->zc->name);
+		if (runtime_delete(path) == 0)
+			parent_record(zw, REC_RUNTIME_RECORD_DELETED, &vm,
+			    ERR_NONE, NULL);
+		parent_record(zw, REC_OWNER_UNSAFE_RESOLVED, &vm, ERR_NONE,
+		    "the leftover VM was stopped at boot");
+		log_info("zone %s: stopped %zu leftover process%s of an earlier "
+		    "zonevisord", zw->zc->name, v->ntargets,
+		    v->ntargets == 1 ? "" : "es");
+		zw->cold = 1;
+		zw->st.evidence = EVD_NONE;
+		zw->st.evidence_detail[0] = '\0';
+		return;
+	}
+	if (v->resolvable) {
+		for (i = 0; i < v->ntargets; i++) {
+			if (v->targets[i].pidfd == -1)
+				continue;
+			v->evidence = EVD_CLOSE_FAILED;
+			snprintf(v->detail, sizeof v->detail, "leftover VM pid "
+			    "%ld still alive %dms after SIGKILL",
+			    (long)v->targets[i].pid, KILL_GRACE_MS);
+			close(v->targets[i].pidfd);
+			v->targets[i].pidfd = -1;
+		}
+	}
+	zw->st.state = ZS_OWNER_UNSAFE;
+	zw->st.error = ERR_OWNER_UNSAFE;
+	zw->st.eligible = 0;
+	zw->st.evidence = v->evidence;
+	snprintf(zw->st.evidence_detail, sizeof zw->st.evidence_detail, "%s",
+	    v->detail);
+	snprintf(zw->st.message, sizeof zw->st.message, "%s: %.200s",
+	    names_evidence(v->evidence), v->detail);
+	zw->st.since_ms = clock_now_ms();
+	zw->initial = 1;
+	zw->autostart = 0;
+	parent_record(zw, REC_OWNER_UNSAFE_DETECTED, NULL, ERR_OWNER_UNSAFE,
+	    zw->st.message);
+	log_warnx("zone %s: owner-unsafe at boot: %s; no VM starts until "
+	    "zonectl reset %s --force", zw->zc->name, zw->st.message,
+	    zw->zc->name);
+}
+
+/*
+ * Before any worker exists: wait for the workers of an earlier zonevisord
+ * to let go of their zones, then find and stop what they left behind
+ * (DESIGN §10).  Zones whose leftovers cannot be dealt with safely start
+ * owner-unsafe.
+ */
+static void
+parent_boot(void)
+{
+	struct boot_verdict **vs = xcalloc(nworkers + 1, sizeof *vs);
+	struct boot_verdict **rv = xcalloc(nworkers + 1, sizeof *rv);
+	const struct zone_config **zcs = xcalloc(nworkers + 1, sizeof *zcs);
+	int *locks = xcalloc(nworkers + 1, sizeof *locks);
+	int64_t wait = 0, deadline;
+	struct boot_scan scan;
+	char path[PATH_MAX];
+	size_t i, n = 0, held;
+
+	for (i = 0; i < nworkers; i++) {
+		snprintf(path, sizeof path, "%s/zones/%s", parent_cfg->state_dir,
+		    workers[i].zc->name);
+		if (mkdir(path, 0700) == -1 && errno != EEXIST)
+			log_warn("mkdir %s", path);
+		if (workers[i].zc->stop_timeout_ms > wait)
+			wait = workers[i].zc->stop_timeout_ms;
+		locks[i] = -1;
+	}
+	/* An earlier worker still stopping its VM holds its zone's lock. */
+	deadline = clock_mono_ms() + wait + KILL_GRACE_MS + 2000;
+	do {
+		held = 0;
+		for (i = 0; i < nworkers; i++) {
+			if (locks[i] != -1)
+				continue;
+			snprintf(path, sizeof path, "%s/zones/%s/worker.lock",
+			    parent_cfg->state_dir, workers[i].zc->name);
+			if ((locks[i] = lock_take(path, 0)) == -1)
+				held++;
+		}
+		if (held > 0)
+			usleep(20000);
+	} while (held > 0 && clock_mono_ms() < deadline);
+
+	boot_scan_markers(parent_cfg, &scan);
+	for (i = 0; i < nworkers; i++) {
+		vs[i] = xcalloc(1, sizeof *vs[i]);
+		if (locks[i] == -1) {
+			vs[i]->evidence = EVD_ORPHANED_VM;
+			snprintf(vs[i]->detail, sizeof vs[i]->detail, "an earlier "
+			    "worker of the zone still holds its worker.lock");
+			continue;
+		}
+		boot_judge(parent_cfg, workers[i].zc, &scan, vs[i]);
+		if (vs[i]->resolvable) {
+			struct zone_worker *zw = &workers[i];
+
+			zw->st.evidence = vs[i]->evidence;
+			snprintf(zw->st.evidence_detail,
+			    sizeof zw->st.evidence_detail, "%s", vs[i]->detail);
+			parent_record(zw, REC_OWNER_UNSAFE_DETECTED, NULL,
+			    ERR_OWNER_UNSAFE, vs[i]->detail);
+			log_warnx("zone %s: %s: %s; stopping it",
+			    zw->zc->name, names_evidence(vs[i]->evidence),
+			    vs[i]->detail);
+		}
+	}
+	boot_scan_free(&scan);
+	/* Stop every leftover of every zone at once. */
+	for (i = 0; i < nworkers; i++)
+		if (vs[i]->resolvable) {
+			rv[n] = vs[i];
+			zcs[n] = workers[i].zc;
+			n++;
+		}
+	boot_terminate(rv, zcs, n);
+	for (i = 0; i < nworkers; i++) {
+		if (vs[i]->evidence == EVD_NONE || (vs[i]->resolvable &&
+		    vs[i]->ntargets > 0))
+			boot_judge_port(workers[i].zc, vs[i]);
+		parent_boot_verdict(&workers[i], vs[i]);
+		lock_release(locks[i]);
+		free(vs[i]);
+	}
+	free(vs);
+	free(rv);
+	free(zcs);
+	free(locks);
+}
+
+/*
  * Run the supervisor until it is shut down: make directories, bind the
  * control socket, fork the workers, start autostart zones, serve.
  */
@@ -658,6 +1166,7 @@ int
 parent_main(struct config *cfg)
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	char path[PATH_MAX];
 	size_t i;
 
 	parent_cfg = cfg;
@@ -675,9 +1184,12 @@ parent_main(struct config *cfg)
 		ev_signal_init(&parent_sigs[i], parent_signal_cb, sigs[i]);
 		ev_signal_start(parent_loop, &parent_sigs[i]);
 	}
-	if (control_listen(parent_loop, cfg) != 0)
+	snprintf(path, sizeof path, "%s/zonevisord.lock", cfg->state_dir);
+	if ((state_lock = lock_take(path, 0)) == -1) {
+		log_warnx("another zonevisord uses state_dir %s (%s is locked)",
+		    cfg->state_dir, path);
 		return ZVD_EXIT_RUNNING;
-
+	}
 	nworkers = cfg->nzones;
 	workers = xcalloc(nworkers == 0 ? 1 : nworkers, sizeof *workers);
 	for (i = 0; i < nworkers; i++) {
@@ -693,7 +1205,18 @@ parent_main(struct config *cfg)
 		zw->orphan_timer.data = zw;
 		ev_timer_init(&zw->respawn_timer, parent_respawn_cb, 0., 0.);
 		zw->respawn_timer.data = zw;
-		if (parent_fork(zw, NULL) != 0)
+		ev_timer_init(&zw->rec_timer, parent_recovery_cb, 0., 0.);
+		zw->rec_timer.data = zw;
+		recovery_init(&zw->rec, &zw->zc->recovery,
+		    (uint32_t)getpid() ^ (uint32_t)(i * 2654435761u));
+	}
+	parent_boot();
+	if (control_listen(parent_loop, cfg) != 0)
+		return ZVD_EXIT_RUNNING;
+	for (i = 0; i < nworkers; i++) {
+		struct zone_worker *zw = &workers[i];
+
+		if (parent_fork(zw, zw->initial ? &zw->st : NULL) != 0)
 			ev_timer_start(parent_loop, &zw->respawn_timer);
 	}
 	log_info("zonevisord %s started: %zu zones, control socket %s",
@@ -708,5 +1231,6 @@ parent_main(struct config *cfg)
 		peer_free(workers[i].link);
 	free(workers);
 	ev_loop_destroy(parent_loop);
+	lock_release(state_lock);
 	return ZVD_EXIT_OK;
 }

@@ -85,9 +85,9 @@ proc_identity_matches(pid_t pid, uint64_t start_time)
 }
 
 /*
- * List the children of the calling process by scanning /proc (the
- * /proc/PID/task/TID/children file misses children of other threads and is
- * not built into every kernel).  The caller frees *pids.
+ * List the children of the calling process, which must be single-threaded
+ * (zonevisord and its workers are): /proc/self/task/PID/children when the
+ * kernel has it, one read; else a scan of /proc.  The caller frees *pids.
  */
 int
 proc_children(pid_t **pids, size_t *n)
@@ -96,9 +96,33 @@ proc_children(pid_t **pids, size_t *n)
 	struct dirent *de;
 	pid_t self = getpid(), ppid;
 	size_t cap = 0;
+	char path[64], buf[8192], *p, *next;
+	ssize_t len;
+	int fd;
 
 	*pids = NULL;
 	*n = 0;
+	snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)self);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		len = read(fd, buf, sizeof buf - 1);
+		close(fd);
+		if (len >= 0 && len < (ssize_t)sizeof buf - 1) {
+			buf[len] = '\0';
+			for (p = buf; *p != '\0'; p = next) {
+				long pid = strtol(p, &next, 10);
+
+				if (next == p)
+					break;
+				if (*n == cap) {
+					cap = cap == 0 ? 16 : cap * 2;
+					*pids = xreallocarray(*pids, cap,
+					    sizeof **pids);
+				}
+				(*pids)[(*n)++] = (pid_t)pid;
+			}
+			return 0;
+		}
+	}
 	if ((d = opendir("/proc")) == NULL) {
 		log_warn("%s: opendir /proc", __func__);
 		return -1;

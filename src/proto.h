@@ -114,7 +114,8 @@ enum op_result { OP_RESULTS(AS_ENUM) OPR__COUNT };
 	X(OP_STOP, "stop") \
 	X(OP_RESTART, "restart") \
 	X(OP_COLD_START, "cold-start") \
-	X(OP_CREDENTIALS_REFRESH, "credentials-refresh")
+	X(OP_CREDENTIALS_REFRESH, "credentials-refresh") \
+	X(OP_RESET, "reset")
 enum operation { OPERATIONS(AS_ENUM) OP__COUNT };
 
 /* Control requests: the "cmd" string of a request (DESIGN §11). */
@@ -125,7 +126,8 @@ enum operation { OPERATIONS(AS_ENUM) OP__COUNT };
 	X(CTL_RESTART, "restart") \
 	X(CTL_VERSION, "version") \
 	X(CTL_EVENTS, "events") \
-	X(CTL_DIAGNOSE, "diagnose")
+	X(CTL_DIAGNOSE, "diagnose") \
+	X(CTL_RESET, "reset")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
 /* Error codes of control responses that are not zone error codes. */
@@ -139,7 +141,9 @@ enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 	X(CTLERR_FRAME_TOO_LARGE, "frame-too-large") \
 	X(CTLERR_SHUTTING_DOWN, "shutting-down") \
 	X(CTLERR_NOT_ELIGIBLE, "not-eligible") \
-	X(CTLERR_WORKER_UNAVAILABLE, "worker-unavailable")
+	X(CTLERR_WORKER_UNAVAILABLE, "worker-unavailable") \
+	X(CTLERR_NOTHING_TO_RESET, "nothing-to-reset") \
+	X(CTLERR_NEEDS_FORCE, "needs-force")
 enum ctl_error { CTL_ERRORS(AS_ENUM) CTLERR__COUNT };
 
 /*
@@ -158,11 +162,14 @@ enum msg_type {
 	MSG_ZONE_STOP = 101,	/* op_id, trigger, timeout_ms */
 	MSG_ZONE_RESTART = 102,	/* op_id, trigger, timeout_ms */
 	MSG_ZONE_COLD_START = 103, /* op_id, trigger, timeout_ms */
+	MSG_ZONE_NOTE = 104,	/* record kind, message: record a decision of the parent */
+	MSG_ZONE_RESET = 105,	/* op_id, trigger, timeout_ms: clear owner-unsafe evidence */
 
 	/* 200..299: worker -> parent, reports */
 	MSG_ZONE_STATUS = 200,	/* struct zone_status, field by field in its order */
 	MSG_OP_DONE = 201,	/* op_id, ok, error, message */
-	MSG_ESCALATE = 202,	/* error, message, exit_code, exit_signal, uptime_ms */
+	MSG_ESCALATE = 202,	/* error, message, exit_code, exit_signal, uptime_ms,
+				   vm_pid, vm_start, evidence, evidence_detail */
 	MSG_ZONE_RECORDED = 203, /* (none): lifecycle records were appended */
 };
 
@@ -246,6 +253,15 @@ struct msg_escalate {
 	int		exit_code;
 	int		exit_signal;
 	int64_t		uptime_ms;
+	struct vm_ident	vm;			/* the VM concerned, or {0, 0} */
+	int		evidence;		/* EVD_* with ERR_OWNER_UNSAFE */
+	char		evidence_detail[MESSAGE_MAX];
+};
+
+/* MSG_ZONE_NOTE: a decision of the parent for the worker to record. */
+struct msg_zone_note {
+	int		kind;			/* REC_RECOVERY_SCHEDULED, _SUSPENDED */
+	char		message[MESSAGE_MAX];
 };
 
 /* names.c: the kebab-case strings of every vocabulary above. */
@@ -314,6 +330,7 @@ struct msgw *msg_pack_zone_status(const struct zone_status *);
 struct msgw *msg_pack_op_done(const struct msg_op_done *);
 struct msgw *msg_pack_escalate(const struct msg_escalate *);
 struct msgw *msg_pack_record(const struct record *);
+struct msgw *msg_pack_zone_note(const struct msg_zone_note *);
 struct msgr {
 	const struct mval	*array;
 	size_t			 next;
@@ -326,5 +343,6 @@ int msg_unpack_zone_op(struct msgr *, struct msg_zone_op *);
 int msg_unpack_zone_status(struct msgr *, struct zone_status *);
 int msg_unpack_op_done(struct msgr *, struct msg_op_done *);
 int msg_unpack_escalate(struct msgr *, struct msg_escalate *);
+int msg_unpack_zone_note(struct msgr *, struct msg_zone_note *);
 
 #endif

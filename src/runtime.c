@@ -259,7 +259,11 @@ runtime_read(const char *path, struct runtime_record *rr, char *cause,
 	return 0;
 }
 
-/* Delete the record (and a temporary file left by a crash). */
+/*
+ * Delete the record (and a temporary file left by a crash).  Not fsynced:
+ * a deletion lost in a crash brings back a record whose process is proven
+ * gone, which the next check deletes without signalling anything.
+ */
 int
 runtime_delete(const char *path)
 {
@@ -271,7 +275,6 @@ runtime_delete(const char *path)
 		log_warn("%s: unlink %s", __func__, path);
 		return -1;
 	}
-	runtime_fsync_dir(path);
 	return 0;
 }
 

@@ -14,7 +14,8 @@
 static void status_pack_vm(struct msgw *, const struct zone_status *, int64_t);
 static void status_pack_error(struct msgw *, int, const char *);
 static void status_pack_evidence(struct msgw *, const struct zone_status *);
-static void status_pack_recovery(struct msgw *);
+static void status_pack_recovery(struct msgw *, const struct recovery *,
+    int64_t);
 static void status_pack_last_op(struct msgw *, const struct zone_status *);
 static int status_running(const struct zone_status *);
 
@@ -58,19 +59,36 @@ status_pack_evidence(struct msgw *w, const struct zone_status *st)
 	msgw_map_end(w);
 }
 
-/* The recovery policy's view; there is no policy yet, so it is manual. */
+/*
+ * The recovery policy's view: its state, when the next attempt (or the end
+ * of a suspension) comes, and its counters.
+ */
 static void
-status_pack_recovery(struct msgw *w)
+status_pack_recovery(struct msgw *w, const struct recovery *r, int64_t now)
 {
+	int64_t next = recovery_next(r), in = next - clock_mono_ms();
+
+	if (in < 0)
+		in = 0;
 	msgw_map_begin(w);
 	msgw_str(w, "state");
-	msgw_str(w, "manual");
+	msgw_str(w, names_recovery_state(r->state));
 	msgw_str(w, "next_attempt_in_ms");
-	msgw_nil(w);
+	if (r->state == RS_SCHEDULED || r->state == RS_SUSPENDED)
+		msgw_int(w, in);
+	else
+		msgw_nil(w);
+	msgw_str(w, "suspended_until");
+	if (r->state == RS_SUSPENDED)
+		msgw_int(w, now + in);
+	else
+		msgw_nil(w);
 	msgw_str(w, "consecutive_failures");
-	msgw_int(w, 0);
+	msgw_int(w, recovery_consecutive(r));
 	msgw_str(w, "failed_recoveries");
-	msgw_int(w, 0);
+	msgw_int(w, recovery_failed_total(r));
+	msgw_str(w, "suspensions");
+	msgw_int(w, r->suspensions);
 	msgw_map_end(w);
 }
 
@@ -191,7 +209,7 @@ status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	msgw_str(w, "evidence");
 	status_pack_evidence(w, st);
 	msgw_str(w, "recovery");
-	status_pack_recovery(w);
+	status_pack_recovery(w, &zw->rec, now);
 	msgw_str(w, "leases");
 	msgw_int(w, 0);
 	msgw_str(w, "operation_id");
@@ -297,6 +315,6 @@ status_pack_diagnose(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	msgw_str(w, "tool_vm_plane");
 	msgw_str(w, "none");
 	msgw_str(w, "recovery");
-	status_pack_recovery(w);
+	status_pack_recovery(w, &zw->rec, now);
 	msgw_map_end(w);
 }

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,9 @@ static struct zone	*worker_zone;
 static struct peer	*worker_link;
 static int		 worker_hello;
 static ev_signal	 worker_sigs[4];
+static int		 worker_lock = -1;
+
+#define WORKER_LOCK_WAIT_MS	10000
 
 static void worker_setup(const struct zone_config *, int);
 static void worker_signal(int);
@@ -154,7 +158,7 @@ worker_op_done(struct zone *z, const struct zone_result *res)
 static void
 worker_escalate(struct zone *z, const struct msg_escalate *esc)
 {
-	log_warnx("zone %s: escalating %s to the supervisor", z->zc->name,
+	log_info("zone %s: escalating %s to the supervisor", z->zc->name,
 	    names_error(esc->error));
 	worker_send(msg_pack_escalate(esc));
 }
@@ -171,7 +175,8 @@ worker_zone_op(int type, struct msgr *r)
 		return;
 	}
 	kind = type == MSG_ZONE_STOP ? OP_STOP : type == MSG_ZONE_RESTART ?
-	    OP_RESTART : type == MSG_ZONE_COLD_START ? OP_COLD_START : OP_START;
+	    OP_RESTART : type == MSG_ZONE_COLD_START ? OP_COLD_START :
+	    type == MSG_ZONE_RESET ? OP_RESET : OP_START;
 	zone_submit(worker_zone, zone_op_new(worker_zone, kind, m.trigger,
 	    m.op_id, m.timeout_ms));
 }
@@ -181,6 +186,7 @@ static void
 worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 {
 	struct msg_hello hello;
+	struct msg_zone_note note;
 	struct msgr r;
 	int type;
 
@@ -211,10 +217,18 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	case MSG_REOPEN_LOGS:
 		console_reopen(&worker_zone->console);
 		break;
+	case MSG_ZONE_NOTE:
+		if (msg_unpack_zone_note(&r, &note) != 0) {
+			worker_bad_frame(p, "malformed note", arg);
+			return;
+		}
+		zone_note(worker_zone, note.kind, note.message);
+		break;
 	case MSG_ZONE_START:
 	case MSG_ZONE_STOP:
 	case MSG_ZONE_RESTART:
 	case MSG_ZONE_COLD_START:
+	case MSG_ZONE_RESET:
 		worker_zone_op(type, &r);
 		break;
 	default:
@@ -264,6 +278,7 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 {
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGUSR1, SIGHUP };
 	struct msg_hello hello;
+	char lockpath[PATH_MAX];
 	size_t i;
 
 	worker_setup(zc, fd);
@@ -287,6 +302,11 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 	worker_zone->escalate = worker_escalate;
 	if (initial != NULL) {
 		worker_zone->st.state = initial->state;
+		worker_zone->st.desired = initial->desired;
+		worker_zone->st.evidence = initial->evidence;
+		snprintf(worker_zone->st.evidence_detail,
+		    sizeof worker_zone->st.evidence_detail, "%s",
+		    initial->evidence_detail);
 		worker_zone->st.error = initial->error;
 		worker_zone->st.eligible = initial->eligible;
 		worker_zone->st.restarts = initial->restarts;
@@ -299,8 +319,20 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 		    sizeof worker_zone->st.outage_message, "%s",
 		    initial->outage_message);
 	}
-	/* Before any VM may start: a VM left by an earlier zonevisord? */
-	zone_check_runtime(worker_zone);
+	/*
+	 * Before any VM may start: the zone's lock (an earlier worker still
+	 * stopping its VM holds it), then a VM left by an earlier zonevisord?
+	 */
+	snprintf(lockpath, sizeof lockpath, "%s/worker.lock", worker_zone->dir);
+	if ((worker_lock = lock_take(lockpath, WORKER_LOCK_WAIT_MS)) == -1) {
+		worker_zone->new_evidence = EVD_ORPHANED_VM;
+		snprintf(worker_zone->new_evidence_detail,
+		    sizeof worker_zone->new_evidence_detail, "%.150s is held by "
+		    "another process: an earlier worker of this zone is alive",
+		    lockpath);
+		zone_fsm_feed(worker_zone, ZE_OWNER_UNSAFE);
+	} else
+		zone_check_runtime(worker_zone);
 	worker_report(worker_zone);
 	log_debug("zone %s: worker ready", zc->name);
 
@@ -312,5 +344,6 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 	peer_free(worker_link);
 	zone_free(worker_zone);
 	ev_loop_destroy(worker_loop);
+	lock_release(worker_lock);
 	exit(0);
 }

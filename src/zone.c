@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -38,6 +39,8 @@
 static void zone_record(struct zone *, int, const struct vm_ident *,
     const struct vm_ident *, int, const char *);
 static void zone_record_requested(struct zone *);
+static void zone_sync_cb(struct ev_loop *, ev_timer *, int);
+static void zone_escalate_unsafe(struct zone *);
 static struct vm_ident zone_vm_ident(const struct zone *);
 static struct vm_ident zone_exited_ident(const struct zone *);
 static const char *zone_op_id(const struct zone *);
@@ -99,6 +102,8 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	z->await_ready = zone_ready_now;
 	ev_timer_init(&z->stop_timer, zone_timer_cb, 0., 0.);
 	z->stop_timer.data = z;
+	ev_timer_init(&z->sync_timer, zone_sync_cb, ZONE_SYNC_DELAY, 0.);
+	z->sync_timer.data = z;
 
 	xasprintf(&z->dir, "%s/zones/%s", cfg->state_dir, zc->name);
 	if (mkdir(z->dir, 0700) == -1 && errno != EEXIST)
@@ -133,6 +138,7 @@ zone_free(struct zone *z)
 	if (z->incoming != NULL)
 		zone_op_free(z, z->incoming);
 	ev_timer_stop(z->loop, &z->stop_timer);
+	ev_timer_stop(z->loop, &z->sync_timer);
 	console_close(&z->console);
 	records_close(&z->log);
 	free(z->runtime_path);
@@ -203,6 +209,26 @@ zone_record(struct zone *z, int kind, const struct vm_ident *prev,
 	rec.detail = z->st.evidence_detail;
 	records_append(&z->log, &rec);
 	z->recorded = 1;
+	/* Durable soon, off the path a recovery waits on. */
+	if (!ev_is_active(&z->sync_timer))
+		ev_timer_start(z->loop, &z->sync_timer);
+}
+
+/* Make the records appended lately durable. */
+static void
+zone_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct zone *z = w->data;
+
+	records_sync(&z->log);
+}
+
+/* Record a decision the parent made about this zone (DESIGN §1). */
+void
+zone_note(struct zone *z, int kind, const char *message)
+{
+	zone_record(z, kind, NULL, NULL, ERR_NONE, message);
+	z->report(z);
 }
 
 /* Record that the operation in flight was asked for (start-requested, ...). */
@@ -215,10 +241,11 @@ zone_record_requested(struct zone *z)
 		[OP_RESTART] = REC_RESTART_REQUESTED,
 		[OP_COLD_START] = REC_COLD_START_REQUESTED,
 		[OP_CREDENTIALS_REFRESH] = REC_CREDENTIALS_REFRESH_REQUESTED,
+		[OP_RESET] = -1,	/* no record of its own */
 	};
 	struct vm_ident vm = zone_vm_ident(z);
 
-	if (z->op != NULL)
+	if (z->op != NULL && kinds[z->op->kind] != -1)
 		zone_record(z, kinds[z->op->kind], &vm, NULL, ERR_NONE, NULL);
 }
 
@@ -232,6 +259,8 @@ zone_op_event(int kind)
 	case OP_RESTART:
 	case OP_COLD_START:
 		return ZE_RESTART;	/* the state tells restart from cold start */
+	case OP_RESET:
+		return ZE_RESET;
 	default:
 		return ZE_START;
 	}
@@ -572,7 +601,7 @@ zone_check_runtime(struct zone *z)
 static char **
 zone_env(struct zone *z)
 {
-	size_t n = 0, i, max = 8 + z->zc->nenv;
+	size_t n = 0, i, max = 9 + z->zc->nenv;
 	char **env = xcalloc(max, sizeof *env);
 	const char *v;
 
@@ -581,6 +610,8 @@ zone_env(struct zone *z)
 			xasprintf(&env[n++], "%s=%s", zone_passenv[i], v);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE=%s", z->zc->name);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE_DIR=%s", z->dir);
+	xasprintf(&env[n++], "ZONEVISOR_GENERATION=%llu",
+	    (unsigned long long)z->st.generation);
 	if (z->op != NULL)
 		xasprintf(&env[n++], "ZONEVISOR_OPERATION=%s", z->op->id);
 	for (i = 0; i < z->zc->nenv; i++)
@@ -997,7 +1028,25 @@ zone_close_failed(struct zone *z, int next)
 	zone_record(z, REC_OWNER_UNSAFE_DETECTED, &vm, NULL, ERR_OWNER_UNSAFE,
 	    z->st.message);
 	zone_op_end(z, 0, ERR_OWNER_UNSAFE, "%s", z->st.message);
+	zone_escalate_unsafe(z);
 	return next;
+}
+
+/* Tell the parent the zone became owner-unsafe, with the evidence. */
+static void
+zone_escalate_unsafe(struct zone *z)
+{
+	struct msg_escalate esc;
+
+	memset(&esc, 0, sizeof esc);
+	esc.error = ERR_OWNER_UNSAFE;
+	snprintf(esc.message, sizeof esc.message, "%s", z->st.message);
+	esc.exit_code = -1;
+	esc.vm = zone_vm_ident(z);
+	esc.evidence = z->st.evidence;
+	snprintf(esc.evidence_detail, sizeof esc.evidence_detail, "%s",
+	    z->st.evidence_detail);
+	z->escalate(z, &esc);
 }
 
 /* Action: the VM is ready: the start, restart or cold start is done. */
@@ -1054,13 +1103,14 @@ zone_vm_lost(struct zone *z, int next)
 	    (long long)(z->vm.uptime_ms % 1000));
 	zone_drop_runtime(z);
 	zone_note_outage(z);
-	records_sync(&z->log);
+	/* No fsync first: the parent's decision must not wait on the disk. */
 	memset(&esc, 0, sizeof esc);
 	esc.error = ERR_VM_PROCESS_MISSING;
 	snprintf(esc.message, sizeof esc.message, "%s", z->st.message);
 	esc.exit_code = z->last_exit.code;
 	esc.exit_signal = z->last_exit.signal;
 	esc.uptime_ms = z->vm.uptime_ms;
+	esc.vm = zone_exited_ident(z);
 	z->escalate(z, &esc);
 	return next;
 }
@@ -1169,7 +1219,45 @@ zone_unsafe(struct zone *z, int next)
 	zone_note_outage(z);
 	zone_record(z, REC_OWNER_UNSAFE_DETECTED, NULL, NULL, ERR_OWNER_UNSAFE,
 	    z->st.message);
+	zone_escalate_unsafe(z);
 	return next;
+}
+
+/*
+ * Action: zonectl reset --force, after the operator checked the evidence.
+ * Refused while a VM is still held; otherwise the evidence is cleared (a
+ * runtime record behind it is set aside, not deleted, for inspection) and
+ * the zone may start VMs again.
+ */
+int
+zone_reset(struct zone *z, int next)
+{
+	char aside[PATH_MAX];
+
+	if (z->vm.pid != 0) {
+		zone_op_end(z, 0, z->st.error, "VM pid %ld is still alive; it "
+		    "must be gone before a reset", (long)z->vm.pid);
+		return z->st.state;
+	}
+	if (z->st.state == ZS_FAILED && z->st.eligible) {
+		zone_op_end(z, 1, ERR_NONE, "nothing to clear");
+		return ZS_FAILED;
+	}
+	if (access(z->runtime_path, F_OK) == 0) {
+		snprintf(aside, sizeof aside, "%s.discarded-%lld",
+		    z->runtime_path, (long long)clock_now_ms());
+		if (rename(z->runtime_path, aside) == -1)
+			log_warn("zone %s: rename %s", z->zc->name,
+			    z->runtime_path);
+	}
+	zone_record(z, REC_OWNER_UNSAFE_RESOLVED, NULL, NULL, ERR_NONE,
+	    "cleared by an operator (zonectl reset --force)");
+	log_warnx("zone %s: %s cleared by an operator", z->zc->name,
+	    names_evidence(z->st.evidence));
+	zone_clear_error(z);
+	z->st.desired = ZS_STOPPED;
+	zone_op_end(z, 1, ERR_NONE, "evidence cleared; the zone is stopped");
+	return ZS_STOPPED;
 }
 
 /* Action: the operation asks for what already holds. */

@@ -44,6 +44,7 @@ static int cmd_operation(const char *, int, char **);
 static int cmd_version(int, char **);
 static int cmd_events(int, char **);
 static int cmd_diagnose(int, char **);
+static int cmd_reset(int, char **);
 static void format_time(int64_t, char *, size_t);
 static void print_record(const struct mval *);
 static int print_error(const struct mval *, const char *);
@@ -63,6 +64,8 @@ usage(FILE *f, int code)
 	    "  restart [--no-wait] zone ... | --all\n"
 	    "  events zone [-n N] [-f]             lifecycle records (-f: follow)\n"
 	    "  diagnose zone                       readiness, blocker, outage cause\n"
+	    "  reset zone [--force]                lift a recovery suspension; --force also\n"
+	    "                                      clears owner-unsafe evidence (exit 8: nothing to reset)\n"
 	    "  version                             client and daemon versions\n"
 	    "--timeout bounds the wait; for start and restart it also bounds the\n"
 	    "operation itself, which fails with recovery-timeout when it passes.\n"
@@ -197,6 +200,8 @@ error_exit_code(const char *code)
 {
 	if (strcmp(code, names_ctl_error(CTLERR_UNKNOWN_ZONE)) == 0)
 		return ZC_EXIT_UNKNOWN_ZONE;
+	if (strcmp(code, names_ctl_error(CTLERR_NOTHING_TO_RESET)) == 0)
+		return ZC_EXIT_NOTHING;
 	if (strcmp(code, names_ctl_error(CTLERR_PERMISSION_DENIED)) == 0)
 		return ZC_EXIT_PERMISSION;
 	if (strcmp(code, names_ctl_error(CTLERR_BAD_REQUEST)) == 0 ||
@@ -739,6 +744,54 @@ cmd_diagnose(int argc, char **argv)
 	return ZC_EXIT_OK;
 }
 
+/* reset zone [--force]: the daemon says what it did. */
+static int
+cmd_reset(int argc, char **argv)
+{
+	const struct mval *root, *result;
+	int64_t start = clock_mono_ms();
+	struct msgw *args;
+	struct mdoc *doc;
+	char msg[512];
+	int i, force = 0, rc = ZC_EXIT_OK;
+	const char *zone = NULL;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0)
+			force = 1;
+		else if (zone == NULL && argv[i][0] != '-')
+			zone = argv[i];
+		else
+			usage(stderr, ZC_EXIT_USAGE);
+	}
+	if (zone == NULL)
+		usage(stderr, ZC_EXIT_USAGE);
+	if (!config_zone_name_valid(zone))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", zone);
+	ctl_connect();
+	args = msgw_new();
+	msgw_map_begin(args);
+	msgw_str(args, "force");
+	msgw_bool(args, force);
+	msgw_map_end(args);
+	ctl_send_args("reset", zone, args);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root))
+		rc = print_error(root, zone);
+	else if (json) {
+		json_print(stdout, mval_get(root, "result"));
+		putchar('\n');
+	} else {
+		result = mval_get(root, "result");
+		printf("%s: %s\n", zone, str_field(result, "message", msg,
+		    sizeof msg));
+	}
+	mdoc_free(doc);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -797,6 +850,8 @@ main(int argc, char **argv)
 		return cmd_events(argc, argv);
 	if (strcmp(cmd, "diagnose") == 0)
 		return cmd_diagnose(argc - 1, argv + 1);
+	if (strcmp(cmd, "reset") == 0)
+		return cmd_reset(argc, argv);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
 	usage(stderr, ZC_EXIT_USAGE);
 }

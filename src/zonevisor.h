@@ -41,6 +41,7 @@
 #define ZC_EXIT_PERMISSION	5
 #define ZC_EXIT_UNREACHABLE	6	/* no daemon answers on the socket */
 #define ZC_EXIT_PROTOCOL	7	/* the daemon's answer could not be read */
+#define ZC_EXIT_NOTHING		8	/* reset: nothing to reset */
 
 #define KILL_GRACE_MS		5000	/* how long a SIGKILLed VM may take to die */
 #define CONTROL_MAX_CLIENTS	256
@@ -54,6 +55,65 @@
 #define DEFAULT_STATE_DIR	"/var/lib/zonevisor"
 #define DEFAULT_RUNTIME_DIR	"/run/zonevisor"
 #define DEFAULT_SOCKET		DEFAULT_RUNTIME_DIR "/control.sock"
+
+/* recovery.c: the settings of [recovery] (DESIGN §5). */
+struct recovery_policy {
+	int64_t		restart_delay_ms;
+	int64_t		restart_delay_max_ms;
+	int64_t		stable_after_ms;
+	int		max_failed_recoveries;
+	int64_t		suspend_for_ms;
+	int64_t		restart_timeout_ms;
+};
+
+#define RECOVERY_STATES(X) \
+	X(RS_IDLE, "idle") \
+	X(RS_SCHEDULED, "scheduled") \
+	X(RS_IN_FLIGHT, "in-flight") \
+	X(RS_VERIFYING, "verifying") \
+	X(RS_SUSPENDED, "suspended")
+enum recovery_state { RECOVERY_STATES(AS_ENUM) RS__COUNT };
+
+/* The two budgets: a dead VM is cold-started, an unhealthy one restarted. */
+enum recovery_kind { RK_COLD_START, RK_RESTART, RK__COUNT };
+
+/* What the policy tells the parent to do. */
+enum recovery_action { RA_NONE, RA_SCHEDULE, RA_START, RA_SUSPEND, RA_DROP };
+
+struct recovery_budget {
+	int		consecutive;	/* failed recoveries in a row */
+	uint32_t	failed;		/* failed recoveries in all */
+};
+
+struct recovery {
+	struct recovery_policy	 p;
+	int			 state;		/* RS_* */
+	int			 kind;		/* RK_* of the attempt */
+	uint64_t		 source;	/* the failure it answers */
+	int64_t			 at;		/* due, stable, or suspended until */
+	struct recovery_budget	 budget[RK__COUNT];
+	uint32_t		 rng;
+	uint32_t		 suspensions;
+};
+
+struct recovery_decision {
+	int		 action;	/* RA_* */
+	int		 kind;		/* RK_* to order with RA_START */
+	int64_t		 delay_ms;	/* RA_SCHEDULE: in; RA_SUSPEND: for */
+	const char	*why;
+};
+
+void recovery_init(struct recovery *, const struct recovery_policy *, uint32_t);
+struct recovery_decision recovery_on_failure(struct recovery *, int64_t, int,
+    uint64_t, int);
+struct recovery_decision recovery_on_due(struct recovery *, int64_t, uint64_t,
+    int, int);
+void recovery_on_started(struct recovery *, int64_t);
+void recovery_on_operator(struct recovery *);
+int recovery_reset(struct recovery *);
+int64_t recovery_next(const struct recovery *);
+int recovery_consecutive(const struct recovery *);
+uint32_t recovery_failed_total(const struct recovery *);
 
 /* config.c */
 struct zone_config {
@@ -70,6 +130,7 @@ struct zone_config {
 	int		 ingress_port;	/* 0 when unset */
 	int64_t		 log_max_size;	/* console.log rotation */
 	int		 log_keep;
+	struct recovery_policy recovery;
 };
 
 struct config {
@@ -111,6 +172,7 @@ void argv_free(char **);
 
 /* names.c (the rest is in proto.h) */
 const char *names_event(int);
+const char *names_recovery_state(int);
 const char *names_signal(int);
 const char *names_errno(int);
 
@@ -278,7 +340,8 @@ int runtime_check(const char *, const char *, const char *, int *, char *,
 	X(ZE_OP_TIMEOUT, "operation-timeout") \
 	X(ZE_PROBE_FAILED, "probe-failed") \
 	X(ZE_PROBE_PASSED, "probe-passed") \
-	X(ZE_OWNER_UNSAFE, "owner-unsafe-detected")
+	X(ZE_OWNER_UNSAFE, "owner-unsafe-detected") \
+	X(ZE_RESET, "reset-requested")
 enum zone_event { ZONE_EVENTS(AS_ENUM) ZE__COUNT };
 
 /* zone.c: one operation asked of a zone. */
@@ -324,6 +387,7 @@ struct zone_vm {
 
 /* zone.c: the worker's zone, driven by zone_fsm.c. */
 #define ZONE_PENDING_MAX 8
+#define ZONE_SYNC_DELAY	0.02	/* seconds from a record to its fsync */
 
 struct zone {
 	const struct config		*cfg;
@@ -345,6 +409,7 @@ struct zone {
 	struct exit_info		 last_exit;
 	ev_timer			 stop_timer;
 	int				 timer_event;	/* fed when it fires */
+	ev_timer			 sync_timer;	/* makes records durable */
 	int				 exiting;	/* stop, then end the worker */
 	int				 event;		/* being handled, ZE_* */
 	int				 pending[ZONE_PENDING_MAX];
@@ -367,6 +432,7 @@ void zone_submit(struct zone *, struct zone_op *);
 struct zone_op *zone_op_new(struct zone *, int, int, const char *, int64_t);
 void zone_shutdown(struct zone *);
 void zone_check_runtime(struct zone *);
+void zone_note(struct zone *, int, const char *);
 int zone_at_rest(const struct zone *);
 void zone_next_op(struct zone *);
 void zone_report_done(struct zone *);
@@ -398,6 +464,7 @@ int zone_op_timeout(struct zone *, int);
 int zone_degrade(struct zone *, int);
 int zone_recover_health(struct zone *, int);
 int zone_unsafe(struct zone *, int);
+int zone_reset(struct zone *, int);
 
 /* zone_fsm.c */
 #define ZS_BY_ACTION	(-1)	/* the action returns the next state */
@@ -409,6 +476,48 @@ struct zone_fsm_cell {
 
 extern const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT];
 void zone_fsm_feed(struct zone *, int);
+
+/* lock.c */
+int lock_take(const char *, int64_t);
+void lock_release(int);
+
+/* boot.c: what an earlier zonevisord may have left behind. */
+#define BOOT_MAX_TARGETS 16
+
+struct boot_process {
+	pid_t		pid;
+	uint64_t	start_time;
+	char		zone[ZONE_NAME_MAX + 1];
+};
+
+struct boot_scan {
+	struct boot_process	*procs;
+	size_t			 n;
+};
+
+struct boot_target {
+	pid_t		pid;
+	uint64_t	start_time;
+	int		pidfd;		/* open while it may still be alive */
+};
+
+struct boot_verdict {
+	int			evidence;	/* EVD_*, EVD_NONE when clean */
+	char			detail[MESSAGE_MAX];
+	int			resolvable;	/* stopping targets resolves it */
+	int			record_deleted;	/* a stale record went, unsignalled */
+	char			deleted_detail[MESSAGE_MAX];
+	struct boot_target	targets[BOOT_MAX_TARGETS];
+	size_t			ntargets;
+};
+
+void boot_scan_markers(const struct config *, struct boot_scan *);
+void boot_scan_free(struct boot_scan *);
+void boot_judge(const struct config *, const struct zone_config *,
+    const struct boot_scan *, struct boot_verdict *);
+void boot_judge_port(const struct zone_config *, struct boot_verdict *);
+void boot_terminate(struct boot_verdict **, const struct zone_config **,
+    size_t);
 
 /* worker.c */
 void worker_main(const struct config *, const struct zone_config *, int,
@@ -423,10 +532,18 @@ struct zone_worker {
 	int				 autostart;	/* start it once its worker greets */
 	struct zone_status		 st;		/* last status it reported */
 	pid_t				 orphan_pid;	/* VM left by a lost worker */
+	uint64_t			 orphan_start;
 	ev_timer			 orphan_timer;
 	int				 orphan_killed;
 	ev_timer			 respawn_timer;
 	int64_t				 forked_mono_ms;
+	struct recovery			 rec;		/* the recovery policy */
+	ev_timer			 rec_timer;
+	char				 rec_op[OP_ID_MAX]; /* its operation in flight */
+	uint64_t			 failure;	/* the failure it answers */
+	int				 lost;		/* recover once the new worker greets */
+	int				 cold;		/* autostart as a cold start */
+	int				 initial;	/* st holds what the worker starts with */
 };
 
 int parent_main(struct config *);
@@ -437,6 +554,8 @@ const struct config *parent_config(void);
 int parent_shutting_down(void);
 int64_t parent_started_ms(void);
 int parent_zone_op(struct zone_worker *, int, int, int64_t, char *, size_t,
+    const char **);
+int parent_reset(struct zone_worker *, int, char *, size_t, char *, size_t,
     const char **);
 
 /* control.c */

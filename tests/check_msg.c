@@ -442,9 +442,12 @@ END_TEST
 START_TEST(test_msg_escalate_round_trip)
 {
 	static const struct msg_escalate in[] = {
-		{ ERR_VM_PROCESS_MISSING, "VM 4242 exited with status 1", 1, 0, 93000 },
-		{ ERR_VM_START_FAILED, "killed by SIGKILL", -1, 9, 0 },
-		{ ERR_READINESS_FAILED, "", 255, 128, INT64_MAX },
+		{ ERR_VM_PROCESS_MISSING, "VM 4242 exited with status 1", 1, 0,
+		    93000, { 4242, 123456789 }, EVD_NONE, "" },
+		{ ERR_VM_START_FAILED, "killed by SIGKILL", -1, 9, 0, { 0, 0 },
+		    EVD_NONE, "" },
+		{ ERR_OWNER_UNSAFE, "", 255, 128, INT64_MAX, { 7, UINT64_C(1) << 50 },
+		    EVD_STALE_RUNTIME_RECORD, "/var/lib/zonevisor/zones/a/runtime" },
 	};
 	struct msg_escalate out;
 	struct msgw *w;
@@ -462,6 +465,10 @@ START_TEST(test_msg_escalate_round_trip)
 		ck_assert_int_eq(out.exit_code, in[i].exit_code);
 		ck_assert_int_eq(out.exit_signal, in[i].exit_signal);
 		ck_assert_int_eq(out.uptime_ms, in[i].uptime_ms);
+		ck_assert_int_eq(out.vm.pid, in[i].vm.pid);
+		ck_assert_uint_eq(out.vm.start_time, in[i].vm.start_time);
+		ck_assert_int_eq(out.evidence, in[i].evidence);
+		ck_assert_str_eq(out.evidence_detail, in[i].evidence_detail);
 		ck_assert_int_eq(msg_end(&r), 0);
 		mdoc_free(d);
 		msgw_free(w);
@@ -701,7 +708,8 @@ static const struct field base_op_done[] = {
 	I(MSG_OP_DONE), S("alpha-start-1"), B(1), S("none"), S("")
 };
 static const struct field base_escalate[] = {
-	I(MSG_ESCALATE), S("vm-process-missing"), S("gone"), I(1), I(0), I(5000)
+	I(MSG_ESCALATE), S("vm-process-missing"), S("gone"), I(1), I(0), I(5000),
+	I(4242), I(99), S("none"), S("")
 };
 
 static const struct {
@@ -777,7 +785,9 @@ static const struct {
 	{ "escalate exit_code 300", 4, REPLACE, 3, I(300) },
 	{ "escalate exit_signal 129", 4, REPLACE, 4, I(129) },
 	{ "escalate negative uptime", 4, REPLACE, 5, I(-1) },
-	{ "escalate without uptime", 4, DROP, 0, NIL },
+	{ "escalate negative vm pid", 4, REPLACE, 6, I(-4) },
+	{ "escalate unknown evidence", 4, REPLACE, 8, S("rumour") },
+	{ "escalate without evidence detail", 4, DROP, 0, NIL },
 	{ "escalate with an extra field", 4, EXTRA, 0, NIL },
 };
 

@@ -43,6 +43,7 @@ static char			 dir[64];
 static struct done		 done[MAX_DONE];
 static int			 ndone;
 static int			 nescalations;
+static int			 nunsafe;
 static ev_signal		 sigchld;
 static ev_timer			 tick;
 static struct zone		*cur;
@@ -63,10 +64,18 @@ on_done(struct zone *z, const struct zone_result *res)
 	ndone++;
 }
 
+/* Escalations: a dead VM (counted, with its identity) or owner-unsafe. */
 static void
 on_escalate(struct zone *z, const struct msg_escalate *esc)
 {
+	if (esc->error == ERR_OWNER_UNSAFE) {
+		ck_assert_int_ne(esc->evidence, EVD_NONE);
+		nunsafe++;
+		return;
+	}
 	ck_assert_int_eq(esc->error, ERR_VM_PROCESS_MISSING);
+	ck_assert_int_ne(esc->vm.pid, 0);
+	ck_assert_uint_ne(esc->vm.start_time, 0);
 	nescalations++;
 }
 
@@ -594,6 +603,15 @@ static const struct cell_expect cell_expectations[] = {
 	{ ZS_OWNER_UNSAFE, ZE_RESTART, ZS_OWNER_UNSAFE, OPX_FAILED },
 	{ ZS_OWNER_UNSAFE, ZE_VM_EXITED, ZS_STOPPED, OPX_NONE },
 	{ ZS_OWNER_UNSAFE, ZE_OWNER_UNSAFE, ZS_OWNER_UNSAFE, OPX_NONE },
+
+	{ ZS_STOPPED, ZE_RESET, ZS_STOPPED, OPX_OK },
+	{ ZS_STARTING, ZE_RESET, ZS_STARTING, OPX_FAILED },
+	{ ZS_RUNNING, ZE_RESET, ZS_RUNNING, OPX_OK },
+	{ ZS_RUNNING_DEGRADED, ZE_RESET, ZS_RUNNING_DEGRADED, OPX_OK },
+	{ ZS_STOPPING, ZE_RESET, ZS_STOPPING, OPX_FAILED },
+	{ ZS_RESTARTING, ZE_RESET, ZS_RESTARTING, OPX_FAILED },
+	{ ZS_FAILED, ZE_RESET, ZS_FAILED, OPX_OK },
+	{ ZS_OWNER_UNSAFE, ZE_RESET, ZS_STOPPED, OPX_OK },
 };
 
 /*
@@ -673,9 +691,9 @@ feed_event(struct zone *z, int e, char *op_id, size_t len)
 	int64_t deadline;
 
 	op_id[0] = '\0';
-	if (e == ZE_START || e == ZE_STOP || e == ZE_RESTART) {
+	if (e == ZE_START || e == ZE_STOP || e == ZE_RESTART || e == ZE_RESET) {
 		kind = e == ZE_START ? OP_START : e == ZE_STOP ? OP_STOP :
-		    OP_RESTART;
+		    e == ZE_RESET ? OP_RESET : OP_RESTART;
 		if (z->op == NULL) {
 			snprintf(op_id, len, "t-cell-%s", names_operation(kind));
 			submit(z, kind, op_id);
@@ -890,6 +908,7 @@ START_TEST(test_zone_fsm_stale_runtime_record)
 	ck_assert_int_eq(z->st.state, ZS_OWNER_UNSAFE);
 	ck_assert_int_eq(z->st.evidence, EVD_STALE_RUNTIME_RECORD);
 	ck_assert(!z->st.eligible);
+	ck_assert_int_eq(nunsafe, 1);	/* escalated to the parent */
 	submit(z, OP_START, "t-start-1");
 	ck_assert(!done[0].ok);
 	ck_assert_int_eq(done[0].error, ERR_OWNER_UNSAFE);

@@ -8,7 +8,7 @@
 
 write_config
 cp "$FAKE" "$T/vm"
-zone alpha "$T/vm --marker alpha --start-file $T/alpha.starts"
+zone alpha "$T/vm --marker alpha --start-file $T/alpha.starts" "${manual[@]}"
 mkdir -p "$T/state/zones/beta" "$T/state/zones/gamma"
 chmod 700 "$T/state" "$T/state/zones"
 printf 'garbage, not msgpack' > "$T/state/zones/beta/runtime"

@@ -12,6 +12,8 @@ ZVD=$BUILD/zonevisord
 ZC=$BUILD/zonectl
 FAKE=$BUILD/tests/fake-vm
 RAW=$BUILD/tests/rawclient
+VMWATCH=$BUILD/tests/vmwatch
+VMWATCH_PID=
 T=$(mktemp -d /tmp/zv-test.XXXXXX)
 SOCK=$T/run/control.sock
 DAEMON_PID=
@@ -49,6 +51,10 @@ alive() {
 
 cleanup() {
 	local rc=$? p left
+	if [ -n "$VMWATCH_PID" ]; then
+		kill -TERM "$VMWATCH_PID" 2>/dev/null
+		wait "$VMWATCH_PID" 2>/dev/null
+	fi
 	if [ -n "$DAEMON_PID" ] && alive "$DAEMON_PID"; then
 		kill -TERM "$DAEMON_PID" 2>/dev/null
 		wait_for "daemon exit at cleanup" 20 not_alive "$DAEMON_PID" || true
@@ -114,6 +120,10 @@ zone() {
 	} > "$T/zones.d/$name.conf"
 }
 
+# Extra zone lines that keep the recovery policy from acting for an hour,
+# for tests that look at a failed zone: zone NAME CMD "${manual[@]}".
+manual=("" "[recovery]" "restart_delay = 1h" "restart_delay_max = 1h")
+
 # A fake VM command line that marks itself with the zone name and records
 # its starts in $T/NAME.starts.
 fake() {
@@ -161,6 +171,22 @@ vm_pids() {
 }
 
 vm_count() { vm_pids "$1" | wc -l; }
+
+# watch_vms ZONE...: from now on, a checker scans /proc every few ms and
+# notes any moment when two VMs of one of these zones are alive at once.
+watch_vms() {
+	"$VMWATCH" -o "$T/vmwatch.out" -d "$T" "$@" &
+	VMWATCH_PID=$!
+}
+
+# check_vms: stop the checker; fail if it ever saw two VMs of one zone.
+check_vms() {
+	kill -TERM "$VMWATCH_PID"
+	wait "$VMWATCH_PID"
+	VMWATCH_PID=
+	[ -s "$T/vmwatch.out" ] && fail "two VMs of one zone were alive at once: $(head -n 3 "$T/vmwatch.out")"
+	return 0
+}
 
 # expect_rc WANT COMMAND...: run it, compare its exit code.
 expect_rc() {

@@ -4,17 +4,18 @@
 # status is reported as such; a command that cannot be executed ->
 # failed{vm-spawn-failed} naming errno, and zonectl start says so with exit
 # 1; when the VM's leader dies, the rest of its process group and the
-# strays it left outside the group die too (nothing of it survives).
+# strays it left outside the group die too (nothing of it survives).  The
+# recovery policy is held off for an hour here (recovery.sh tests it).
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 write_config
-zone alpha "$(fake alpha)"
-zone beta "$(fake beta --exit-after 300 --exit-code 7)" "autostart = no"
+zone alpha "$(fake alpha)" "${manual[@]}"
+zone beta "$(fake beta --exit-after 300 --exit-code 7)" "autostart = no" "${manual[@]}"
 zone gamma "/nonexistent/gateway-vm --flag" "autostart = no"
 printf '#!/bin/sh\nexit 0\n' > "$T/noexec"
 chmod 0644 "$T/noexec"
 zone delta "$T/noexec" "autostart = no"
-zone eps "$(fake eps --child --escaped-child "$T/eps.escaped")" "autostart = no"
+zone eps "$(fake eps --child --escaped-child "$T/eps.escaped")" "autostart = no" "${manual[@]}"
 start_daemon
 wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start"
 
@@ -28,8 +29,11 @@ json "z['alpha']['last_error']['message']" | grep -q "SIGKILL" || fail "message 
 [ "$(zfield alpha cold_start_eligible)" = true ] || fail "vm-process-missing must be cold-start eligible"
 [ "$(zfield alpha pid)" = null ] || fail "failed zone still shows a pid"
 grep -q "escalat" "$T/daemon.log" || fail "the worker did not escalate"
-# No recovery policy yet: the zone stays failed until an operator acts.
-sleep 0.5
+# The policy scheduled a recovery (in an hour here), recorded it, and waits.
+[ "$(json "z['alpha']['recovery']['state']")" = scheduled ] || fail "recovery $(zfield alpha recovery)"
+next=$(json "z['alpha']['recovery']['next_attempt_in_ms']")
+[ "$next" -gt 3000000 ] && [ "$next" -le 3960000 ] || fail "next attempt in $next ms, expected about 1h"
+zc --json events -n 3 alpha | grep -q '"kind":"recovery-scheduled"' || fail "recovery-scheduled not recorded"
 state_is alpha failed || fail "alpha left failed on its own: $(zfield alpha state)"
 expect_rc 0 zc start alpha
 new=$(zfield alpha pid)
