@@ -456,14 +456,21 @@ zone_op_end(struct zone *z, int ok, int error, const char *fmt, ...)
 }
 
 /*
- * Tell the parent how operations ended, after their records are durable;
- * called after the status report of the transition that ended them.
+ * Tell the parent what the transition just reported led to: an escalation
+ * (at once), then how operations ended (once their records are durable).
+ * Both come after the status report, so the parent judges them on the
+ * zone's new state.
  */
 void
 zone_report_done(struct zone *z)
 {
 	struct zone_result *res;
 
+	/* Escalations first: the parent's decision must not wait on a sync. */
+	if (z->escalating) {
+		z->escalating = 0;
+		z->escalate(z, &z->escalation);
+	}
 	if (TAILQ_EMPTY(&z->results))
 		return;
 	records_sync(&z->log);
@@ -1036,17 +1043,17 @@ zone_close_failed(struct zone *z, int next)
 static void
 zone_escalate_unsafe(struct zone *z)
 {
-	struct msg_escalate esc;
+	struct msg_escalate *esc = &z->escalation;
 
-	memset(&esc, 0, sizeof esc);
-	esc.error = ERR_OWNER_UNSAFE;
-	snprintf(esc.message, sizeof esc.message, "%s", z->st.message);
-	esc.exit_code = -1;
-	esc.vm = zone_vm_ident(z);
-	esc.evidence = z->st.evidence;
-	snprintf(esc.evidence_detail, sizeof esc.evidence_detail, "%s",
+	memset(esc, 0, sizeof *esc);
+	esc->error = ERR_OWNER_UNSAFE;
+	snprintf(esc->message, sizeof esc->message, "%s", z->st.message);
+	esc->exit_code = -1;
+	esc->vm = zone_vm_ident(z);
+	esc->evidence = z->st.evidence;
+	snprintf(esc->evidence_detail, sizeof esc->evidence_detail, "%s",
 	    z->st.evidence_detail);
-	z->escalate(z, &esc);
+	z->escalating = 1;
 }
 
 /* Action: the VM is ready: the start, restart or cold start is done. */
@@ -1093,7 +1100,7 @@ zone_start_exited(struct zone *z, int next)
 int
 zone_vm_lost(struct zone *z, int next)
 {
-	struct msg_escalate esc;
+	struct msg_escalate *esc;
 	char what[96];
 
 	reaper_describe(&z->last_exit, what, sizeof what);
@@ -1103,15 +1110,16 @@ zone_vm_lost(struct zone *z, int next)
 	    (long long)(z->vm.uptime_ms % 1000));
 	zone_drop_runtime(z);
 	zone_note_outage(z);
-	/* No fsync first: the parent's decision must not wait on the disk. */
-	memset(&esc, 0, sizeof esc);
-	esc.error = ERR_VM_PROCESS_MISSING;
-	snprintf(esc.message, sizeof esc.message, "%s", z->st.message);
-	esc.exit_code = z->last_exit.code;
-	esc.exit_signal = z->last_exit.signal;
-	esc.uptime_ms = z->vm.uptime_ms;
-	esc.vm = zone_exited_ident(z);
-	z->escalate(z, &esc);
+	/* Sent after the status report; no fsync before it. */
+	esc = &z->escalation;
+	memset(esc, 0, sizeof *esc);
+	esc->error = ERR_VM_PROCESS_MISSING;
+	snprintf(esc->message, sizeof esc->message, "%s", z->st.message);
+	esc->exit_code = z->last_exit.code;
+	esc->exit_signal = z->last_exit.signal;
+	esc->uptime_ms = z->vm.uptime_ms;
+	esc->vm = zone_exited_ident(z);
+	z->escalating = 1;
 	return next;
 }
 

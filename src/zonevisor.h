@@ -416,6 +416,8 @@ struct zone {
 	int				 npending;
 	int				 feeding;
 	int				 recorded;	/* records appended since the report */
+	struct msg_escalate		 escalation;	/* sent after the report */
+	int				 escalating;
 	int				 new_evidence;	/* for ZE_OWNER_UNSAFE */
 	char				 new_evidence_detail[MESSAGE_MAX];
 	char				 degraded_reason[MESSAGE_MAX];

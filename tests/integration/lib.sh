@@ -188,6 +188,36 @@ check_vms() {
 	return 0
 }
 
+# write_runtime ZONE PID START_TIME [OTHER_ZONE]: a runtime record in the
+# zone's directory as an earlier zonevisord would have left it.
+write_runtime() {
+	mkdir -p "$T/state/zones/$1"
+	python3 - "$T/state/zones/$1/runtime" "${4:-$1}" "$T/state" "$2" "$3" <<'PY'
+import sys
+def enc(v):
+    if isinstance(v, int):
+        return bytes([0xcf]) + v.to_bytes(8, "big")
+    b = v.encode()
+    return (bytes([0xa0 | len(b)]) if len(b) < 32 else bytes([0xd9, len(b)])) + b
+path, zone, state, pid, start = sys.argv[1:6]
+boot = open("/proc/sys/kernel/random/boot_id").read().strip()
+fields = [("version", 1), ("zone", zone), ("state_dir", state), ("boot_id", boot),
+          ("vm_pid", int(pid)), ("vm_start_time", int(start)), ("command_digest", "0"),
+          ("worker_pid", 1), ("supervisor_pid", 1), ("operation_id", zone + "-start-earlier"),
+          ("generation", 0), ("written_at", 0)]
+out = bytes([0x80 | len(fields)]) + b"".join(enc(k) + enc(v) for k, v in fields)
+open(path, "wb").write(out)
+PY
+}
+
+# The start time of a process (field 22 of /proc/PID/stat).
+start_time() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
+
+# A TCP port nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # expect_rc WANT COMMAND...: run it, compare its exit code.
 expect_rc() {
 	local want=$1 got
