@@ -839,6 +839,7 @@ msg_pack_escalate(const struct msg_escalate *m)
 	msgw_int(w, (int64_t)m->vm.start_time);
 	msgw_str(w, names_evidence(m->evidence));
 	msgw_str(w, m->evidence_detail);
+	msgw_str(w, m->acted);
 	msgw_array_end(w);
 	return w;
 }
@@ -863,6 +864,41 @@ msg_unpack_escalate(struct msgr *r, struct msg_escalate *m)
 	m->vm.start_time = (uint64_t)start;
 	m->evidence = get_name(r, names_evidence_parse);
 	get_str(r, m->evidence_detail, sizeof m->evidence_detail);
+	get_str(r, m->acted, sizeof m->acted);
+	return msg_end(r);
+}
+
+/* MSG_ZONE_ARM. */
+struct msgw *
+msg_pack_zone_arm(const struct msg_zone_arm *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_ZONE_ARM);
+	msgw_int(w, m->vm.pid);
+	msgw_int(w, (int64_t)m->vm.start_time);
+	msgw_str(w, m->op_id);
+	msgw_int(w, m->timeout_ms);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_ZONE_ARM; an arm names a VM, a disarm names none. */
+int
+msg_unpack_zone_arm(struct msgr *r, struct msg_zone_arm *m)
+{
+	int64_t pid, start;
+
+	memset(m, 0, sizeof *m);
+	get_int(r, &pid, 0, INT_MAX);
+	m->vm.pid = (pid_t)pid;
+	get_int(r, &start, 0, INT64_MAX);
+	m->vm.start_time = (uint64_t)start;
+	get_str(r, m->op_id, sizeof m->op_id);
+	get_int(r, &m->timeout_ms, 0, INT64_MAX / 2);
+	if ((m->op_id[0] != '\0') != (m->vm.pid != 0))
+		r->error = 1;
 	return msg_end(r);
 }
 

@@ -211,6 +211,8 @@ names_msg_type(int type)
 		return "zone-note";
 	case MSG_ZONE_RESET:
 		return "zone-reset";
+	case MSG_ZONE_ARM:
+		return "zone-arm";
 	case MSG_ZONE_STATUS:
 		return "zone-status";
 	case MSG_OP_DONE:

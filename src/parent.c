@@ -75,6 +75,9 @@ static void parent_recovery_cb(struct ev_loop *, ev_timer *, int);
 static void parent_recovery_note(struct zone_worker *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static void parent_escalation(struct zone_worker *, const struct msg_escalate *);
+static void parent_recovery_rearm(struct zone_worker *);
+static void parent_recovery_acted(struct zone_worker *,
+    const struct msg_escalate *);
 static int parent_mkdir_p(const char *, mode_t);
 static void parent_boot(void);
 static void parent_boot_verdict(struct zone_worker *, struct boot_verdict *);
@@ -367,6 +370,7 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		zw->st = st;
+		parent_recovery_rearm(zw);
 		break;
 	case MSG_OP_DONE:
 		if (msg_unpack_op_done(&r, &done) != 0) {
@@ -428,6 +432,10 @@ parent_escalation(struct zone_worker *zw, const struct msg_escalate *esc)
 {
 	switch (esc->error) {
 	case ERR_VM_PROCESS_MISSING:
+		if (esc->acted[0] != '\0') {
+			parent_recovery_acted(zw, esc);
+			break;
+		}
 		parent_recovery_failure(zw, RK_COLD_START,
 		    parent_source(&esc->vm), esc->message);
 		break;
@@ -515,12 +523,73 @@ parent_recovery_act(struct zone_worker *zw, struct recovery_decision d,
 	parent_recovery_arm(zw);
 }
 
+/*
+ * The worker began the cold start it was armed with: the policy takes the
+ * failure as if it had heard of it first, and the attempt is under way.
+ */
+static void
+parent_recovery_acted(struct zone_worker *zw, const struct msg_escalate *esc)
+{
+	uint64_t source = parent_source(&esc->vm);
+	struct recovery_decision d;
+	int64_t now = clock_mono_ms();
+
+	memset(&zw->armed, 0, sizeof zw->armed);
+	zw->failure = source;
+	d = recovery_on_failure(&zw->rec, now, RK_COLD_START, source,
+	    shutting_down);
+	if (d.action == RA_SCHEDULE && d.delay_ms == 0)
+		d = recovery_on_due(&zw->rec, now, source, 1, shutting_down);
+	if (d.action == RA_START) {
+		snprintf(zw->rec_op, sizeof zw->rec_op, "%s", esc->acted);
+		log_info("zone %s: recovery %s, begun by the worker as armed",
+		    zw->zc->name, esc->acted);
+	} else
+		log_warnx("zone %s: the worker began %s, which the policy no "
+		    "longer grants (%s)", zw->zc->name, esc->acted, d.why);
+	parent_recovery_arm(zw);
+}
+
+/*
+ * Keep the worker armed with the policy's decision for a death of its
+ * current VM, when that decision is a cold start at once: then the worker
+ * need not wait for a round trip through the parent to begin it.  Any
+ * other decision (a delay, a suspension, a stop under way) disarms it.
+ */
+static void
+parent_recovery_rearm(struct zone_worker *zw)
+{
+	struct msg_zone_arm arm;
+	int want;
+
+	want = zw->link != NULL && zw->hello && !shutting_down &&
+	    zw->st.pid != 0 && zw->st.desired == ZS_RUNNING &&
+	    (zw->st.state == ZS_RUNNING || zw->st.state == ZS_RUNNING_DEGRADED) &&
+	    recovery_starts_at_once(&zw->rec, clock_mono_ms(), RK_COLD_START);
+	if (want && zw->armed.op_id[0] != '\0' && zw->armed.vm.pid == zw->st.pid &&
+	    zw->armed.vm.start_time == zw->st.vm_start)
+		return;
+	if (!want && zw->armed.op_id[0] == '\0')
+		return;
+	memset(&arm, 0, sizeof arm);
+	if (want) {
+		arm.vm.pid = zw->st.pid;
+		arm.vm.start_time = zw->st.vm_start;
+		opid_new(arm.op_id, sizeof arm.op_id, zw->zc->name,
+		    OP_COLD_START);
+		arm.timeout_ms = zw->zc->recovery.restart_timeout_ms;
+	}
+	zw->armed = arm;
+	parent_send(zw, msg_pack_zone_arm(&arm));
+}
+
 /* Arm the zone's recovery timer for the policy's next due time. */
 static void
 parent_recovery_arm(struct zone_worker *zw)
 {
 	int64_t next = recovery_next(&zw->rec), wait;
 
+	parent_recovery_rearm(zw);
 	ev_timer_stop(parent_loop, &zw->rec_timer);
 	if (next < 0 || shutting_down)
 		return;
@@ -650,6 +719,7 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	}
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
 	zw->rec_op[0] = '\0';
+	memset(&zw->armed, 0, sizeof zw->armed);
 	if (shutting_down) {
 		if (ei->code != 0)
 			log_warnx("zone %s: worker %ld %s", zw->zc->name,

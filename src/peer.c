@@ -26,6 +26,7 @@ struct peer {
 	int			 fd;
 	ev_io			 rio;
 	ev_io			 wio;
+	ev_prepare		 flush;		/* writes before the loop sleeps */
 	char			*in;
 	size_t			 inlen;
 	size_t			 incap;
@@ -46,6 +47,7 @@ struct peer {
 
 static void peer_read_cb(struct ev_loop *, ev_io *, int);
 static void peer_write_cb(struct ev_loop *, ev_io *, int);
+static void peer_flush_cb(struct ev_loop *, ev_prepare *, int);
 static void peer_gone(struct peer *, const char *);
 static int peer_flush(struct peer *);
 static void peer_release(struct peer *);
@@ -69,7 +71,8 @@ peer_new(struct ev_loop *loop, int fd, size_t max_frame, size_t max_out,
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	ev_io_init(&p->rio, peer_read_cb, fd, EV_READ);
 	ev_io_init(&p->wio, peer_write_cb, fd, EV_WRITE);
-	p->rio.data = p->wio.data = p;
+	ev_prepare_init(&p->flush, peer_flush_cb);
+	p->rio.data = p->wio.data = p->flush.data = p;
 	ev_io_start(loop, &p->rio);
 	return p;
 }
@@ -80,6 +83,7 @@ peer_release(struct peer *p)
 {
 	ev_io_stop(p->loop, &p->rio);
 	ev_io_stop(p->loop, &p->wio);
+	ev_prepare_stop(p->loop, &p->flush);
 	close(p->fd);
 	free(p->in);
 	free(p->out);
@@ -96,6 +100,7 @@ peer_free(struct peer *p)
 		p->dead = 1;
 		ev_io_stop(p->loop, &p->rio);
 		ev_io_stop(p->loop, &p->wio);
+		ev_prepare_stop(p->loop, &p->flush);
 		return;
 	}
 	peer_release(p);
@@ -124,6 +129,7 @@ peer_gone(struct peer *p, const char *why)
 	p->failed = 1;
 	ev_io_stop(p->loop, &p->rio);
 	ev_io_stop(p->loop, &p->wio);
+	ev_prepare_stop(p->loop, &p->flush);
 	p->busy++;
 	p->ops->gone(p, why, p->arg);
 	p->busy--;
@@ -170,12 +176,29 @@ peer_send(struct peer *p, struct msgw *w)
 	memcpy(p->out + p->outlen, data, len);
 	p->outlen += len;
 	msgw_free(w);
-	if (!ev_is_active(&p->wio) && peer_flush(p) == -1) {
+	/*
+	 * Written when this turn of the loop is done (ev_prepare), all of it
+	 * at once: the peer wakes once, and only after the work that produced
+	 * the messages (a VM's respawn, say) is finished.
+	 */
+	if (!ev_is_active(&p->wio) && !ev_is_active(&p->flush))
+		ev_prepare_start(p->loop, &p->flush);
+	return 0;
+}
+
+/* The loop is about to sleep: write what this turn queued. */
+static void
+peer_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	struct peer *p = w->data;
+
+	ev_prepare_stop(loop, w);
+	if (p->failed || p->dead || ev_is_active(&p->wio))
+		return;
+	if (peer_flush(p) == -1) {
 		p->werr = errno;
 		ev_feed_event(p->loop, &p->wio, EV_WRITE);
-		return -1;
 	}
-	return 0;
 }
 
 /* Write what the socket takes now; arm the write watcher for the rest. */

@@ -164,12 +164,14 @@ enum msg_type {
 	MSG_ZONE_COLD_START = 103, /* op_id, trigger, timeout_ms */
 	MSG_ZONE_NOTE = 104,	/* record kind, message: record a decision of the parent */
 	MSG_ZONE_RESET = 105,	/* op_id, trigger, timeout_ms: clear owner-unsafe evidence */
+	MSG_ZONE_ARM = 106,	/* vm_pid, vm_start, op_id, timeout_ms: if that VM dies,
+				   cold-start at once as op_id ("" disarms) */
 
 	/* 200..299: worker -> parent, reports */
 	MSG_ZONE_STATUS = 200,	/* struct zone_status, field by field in its order */
 	MSG_OP_DONE = 201,	/* op_id, ok, error, message */
 	MSG_ESCALATE = 202,	/* error, message, exit_code, exit_signal, uptime_ms,
-				   vm_pid, vm_start, evidence, evidence_detail */
+				   vm_pid, vm_start, evidence, evidence_detail, acted */
 	MSG_ZONE_RECORDED = 203, /* (none): lifecycle records were appended */
 };
 
@@ -256,6 +258,18 @@ struct msg_escalate {
 	struct vm_ident	vm;			/* the VM concerned, or {0, 0} */
 	int		evidence;		/* EVD_* with ERR_OWNER_UNSAFE */
 	char		evidence_detail[MESSAGE_MAX];
+	char		acted[OP_ID_MAX];	/* the armed cold start begun, or "" */
+};
+
+/*
+ * MSG_ZONE_ARM: a decision of the parent's policy made ahead of time, so
+ * that a recovery need not wait for a round trip: if that VM dies, begin
+ * the cold start op_id at once.
+ */
+struct msg_zone_arm {
+	struct vm_ident	vm;
+	char		op_id[OP_ID_MAX];	/* "" disarms */
+	int64_t		timeout_ms;
 };
 
 /* MSG_ZONE_NOTE: a decision of the parent for the worker to record. */
@@ -331,6 +345,7 @@ struct msgw *msg_pack_op_done(const struct msg_op_done *);
 struct msgw *msg_pack_escalate(const struct msg_escalate *);
 struct msgw *msg_pack_record(const struct record *);
 struct msgw *msg_pack_zone_note(const struct msg_zone_note *);
+struct msgw *msg_pack_zone_arm(const struct msg_zone_arm *);
 struct msgr {
 	const struct mval	*array;
 	size_t			 next;
@@ -344,5 +359,6 @@ int msg_unpack_zone_status(struct msgr *, struct zone_status *);
 int msg_unpack_op_done(struct msgr *, struct msg_op_done *);
 int msg_unpack_escalate(struct msgr *, struct msg_escalate *);
 int msg_unpack_zone_note(struct msgr *, struct msg_zone_note *);
+int msg_unpack_zone_arm(struct msgr *, struct msg_zone_arm *);
 
 #endif

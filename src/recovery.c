@@ -244,3 +244,21 @@ recovery_failed_total(const struct recovery *r)
 {
 	return r->budget[RK_COLD_START].failed + r->budget[RK_RESTART].failed;
 }
+
+/*
+ * 1 if a failure of kind now would be answered by a start at once (no
+ * delay, no suspension): the parent then arms the worker with that
+ * decision ahead of time, so a recovery need not wait for a round trip.
+ */
+int
+recovery_starts_at_once(const struct recovery *r, int64_t now, int kind)
+{
+	struct recovery copy = *r;
+	struct recovery_decision d;
+
+	if (r->state == RS_SCHEDULED || r->state == RS_SUSPENDED ||
+	    r->state == RS_IN_FLIGHT)
+		return 0;
+	d = recovery_on_failure(&copy, now, kind, ~(uint64_t)0, 0);
+	return d.action == RA_SCHEDULE && d.delay_ms == 0;
+}

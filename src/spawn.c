@@ -14,6 +14,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include <sched.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -39,8 +41,10 @@ struct spawn_failure {
 };
 
 static const char *spawn_env_path(char *const *);
-static void spawn_child(const struct spawn_spec *, const char *, int)
-    __attribute__((noreturn));
+struct spawn_child_args;
+static int spawn_child(void *);
+static pid_t spawn_clone(struct spawn_child_args *, int *,
+    struct spawn_failure *);
 
 /* Return the PATH of an environment array, or the default. */
 static const char *
@@ -161,10 +165,41 @@ spawn_child_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* In the child: set up and exec, or report the failing stage and exit. */
-static void
-spawn_child(const struct spawn_spec *spec, const char *path, int errfd)
+/*
+ * The vfork-style path (clone with CLONE_VM | CLONE_VFORK) does not copy
+ * the worker's page tables: the child borrows them until it execs, which
+ * takes the fork off a recovery's critical path.  Under AddressSanitizer,
+ * whose run time does not expect a second process on its stack and TLS,
+ * the plain fork() path is used instead.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPAWN_VFORK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPAWN_VFORK 0
+#endif
+#endif
+#ifndef SPAWN_VFORK
+#define SPAWN_VFORK 1
+#endif
+
+struct spawn_child_args {
+	const struct spawn_spec		*spec;
+	const char			*path;
+	int				 errfd;		/* fork path: report here */
+	volatile struct spawn_failure	*shared;	/* vfork path: or here */
+};
+
+/*
+ * In the child: set up and exec, or report the failing stage and exit.
+ * Only system-call wrappers run here: in the vfork-style path the child
+ * shares the worker's memory until it execs.
+ */
+static int
+spawn_child(void *arg)
 {
+	const struct spawn_child_args *a = arg;
+	const struct spawn_spec *spec = a->spec;
 	struct spawn_failure f = { 0, 0 };
 	int fd;
 
@@ -186,19 +221,90 @@ spawn_child(const struct spawn_spec *spec, const char *path, int errfd)
 		f.stage = STAGE_CHDIR;
 		goto fail;
 	}
-	/* Every descriptor but stdio closes at exec; errfd already does. */
+	/* Every descriptor but stdio closes at exec (errfd already does). */
 	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) == -1) {
 		for (fd = 3; fd < 65536; fd++)
-			if (fd != errfd)
+			if (fd != a->errfd)
 				close(fd);
 	}
-	execve(path, spec->argv, spec->envp);
+	execve(a->path, spec->argv, spec->envp);
 	f.stage = STAGE_EXEC;
 fail:
 	f.err = errno;
-	if (write(errfd, &f, sizeof f) == -1)
+	if (a->shared != NULL) {
+		a->shared->stage = f.stage;
+		a->shared->err = f.err;
+	} else if (write(a->errfd, &f, sizeof f) == -1)
 		_exit(126);
 	_exit(127);
+}
+
+/*
+ * Clone the child, vfork-style where possible.  Returns its pid (with
+ * *pidfd open) once it has exec'd or failed, and the failure, if any, in
+ * *f; -1 with errno if no child was made.
+ */
+static pid_t
+spawn_clone(struct spawn_child_args *a, int *pidfd, struct spawn_failure *f)
+{
+	static char stack[65536] __attribute__((aligned(16)));
+	volatile struct spawn_failure shared = { 0, 0 };
+	struct spawn_failure got;
+	sigset_t all, old;
+	ssize_t n;
+	pid_t pid;
+	int errpipe[2], err;
+
+	f->stage = 0;
+	*pidfd = -1;
+	if (SPAWN_VFORK) {
+		/*
+		 * No handler of ours may run in the child: block every signal
+		 * until it has reset them (it gets a copy of the dispositions).
+		 */
+		a->shared = &shared;
+		a->errfd = -1;
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, &old);
+		pid = clone(spawn_child, stack + sizeof stack, CLONE_VM |
+		    CLONE_VFORK | CLONE_PIDFD | SIGCHLD, a, pidfd);
+		err = errno;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (pid == -1) {
+			errno = err;
+			return -1;
+		}
+		f->stage = shared.stage;
+		f->err = shared.err;
+		return pid;
+	}
+	if (pipe2(errpipe, O_CLOEXEC) == -1)
+		return -1;
+	a->shared = NULL;
+	a->errfd = errpipe[1];
+	if ((pid = fork()) == -1) {
+		err = errno;
+		close(errpipe[0]);
+		close(errpipe[1]);
+		errno = err;
+		return -1;
+	}
+	if (pid == 0) {
+		close(errpipe[0]);
+		spawn_child(a);
+	}
+	close(errpipe[1]);
+	/* Nobody else reaps this child, so the pid is still ours to open. */
+	*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	err = errno;
+	do
+		n = read(errpipe[0], &got, sizeof got);
+	while (n == -1 && errno == EINTR);
+	close(errpipe[0]);
+	if (n == (ssize_t)sizeof got)
+		*f = got;
+	errno = err;
+	return pid;
 }
 
 /*
@@ -210,11 +316,14 @@ int
 spawn_process(const struct spawn_spec *spec, struct spawn_result *res,
     char *cause, size_t causelen)
 {
-	char path[PATH_MAX];
+	static const char *const stages[] = { "", "setsid", "stdio", "chdir",
+	    "execve" };
+	struct spawn_child_args a;
 	struct spawn_failure f;
 	struct exit_info ei;
-	int errpipe[2], pidfd;
-	ssize_t n;
+	char path[PATH_MAX];
+	const char *arg;
+	int pidfd, err;
 	pid_t pid;
 
 	if (spawn_resolve(spec->argv[0], spawn_env_path(spec->envp), path,
@@ -223,52 +332,32 @@ spawn_process(const struct spawn_spec *spec, struct spawn_result *res,
 		    strerror(errno), names_errno(errno));
 		return -1;
 	}
-	if (pipe2(errpipe, O_CLOEXEC) == -1) {
-		snprintf(cause, causelen, "pipe: %s (%s)", strerror(errno),
-		    names_errno(errno));
-		return -1;
-	}
-	if ((pid = fork()) == -1) {
+	a.spec = spec;
+	a.path = path;
+	if ((pid = spawn_clone(&a, &pidfd, &f)) == -1) {
 		snprintf(cause, causelen, "fork: %s (%s)", strerror(errno),
 		    names_errno(errno));
-		close(errpipe[0]);
-		close(errpipe[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		close(errpipe[0]);
-		spawn_child(spec, path, errpipe[1]);
-	}
-	close(errpipe[1]);
-	/* Nobody else reaps this child, so the pid is still ours to open. */
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd == -1) {
-		int err = errno;
-
-		kill(pid, SIGKILL);
-		close(errpipe[0]);
+	if (f.stage != 0) {
 		reaper_reap_now(pid, &ei);
-		snprintf(cause, causelen, "pidfd_open: %s (%s)", strerror(err),
-		    names_errno(err));
-		return -1;
-	}
-	do
-		n = read(errpipe[0], &f, sizeof f);
-	while (n == -1 && errno == EINTR);
-	close(errpipe[0]);
-	if (n == (ssize_t)sizeof f) {
-		static const char *const stages[] = { "", "setsid", "stdio",
-		    "chdir", "execve" };
-		const char *arg = f.stage == STAGE_CHDIR ? spec->cwd :
-		    f.stage == STAGE_EXEC ? path : NULL;
-
-		reaper_reap_now(pid, &ei);
-		close(pidfd);
+		if (pidfd != -1)
+			close(pidfd);
 		if (f.stage < STAGE_SETSID || f.stage > STAGE_EXEC)
 			f.stage = STAGE_EXEC;
+		arg = f.stage == STAGE_CHDIR ? spec->cwd :
+		    f.stage == STAGE_EXEC ? path : NULL;
 		snprintf(cause, causelen, "%s%s%s: %s (%s)", stages[f.stage],
 		    arg != NULL ? " " : "", arg != NULL ? arg : "",
 		    strerror(f.err), names_errno(f.err));
+		return -1;
+	}
+	if (pidfd == -1) {
+		err = errno;
+		kill(pid, SIGKILL);
+		reaper_reap_now(pid, &ei);
+		snprintf(cause, causelen, "pidfd_open: %s (%s)", strerror(err),
+		    names_errno(err));
 		return -1;
 	}
 	res->pid = pid;

@@ -187,6 +187,7 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 {
 	struct msg_hello hello;
 	struct msg_zone_note note;
+	struct msg_zone_arm arm;
 	struct msgr r;
 	int type;
 
@@ -216,6 +217,13 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 		break;
 	case MSG_REOPEN_LOGS:
 		console_reopen(&worker_zone->console);
+		break;
+	case MSG_ZONE_ARM:
+		if (msg_unpack_zone_arm(&r, &arm) != 0) {
+			worker_bad_frame(p, "malformed arm", arg);
+			return;
+		}
+		zone_arm(worker_zone, &arm);
 		break;
 	case MSG_ZONE_NOTE:
 		if (msg_unpack_zone_note(&r, &note) != 0) {

@@ -223,6 +223,13 @@ zone_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	records_sync(&z->log);
 }
 
+/* Keep (or, with an empty op_id, drop) the parent's decision ahead. */
+void
+zone_arm(struct zone *z, const struct msg_zone_arm *arm)
+{
+	z->armed = *arm;
+}
+
 /* Record a decision the parent made about this zone (DESIGN §1). */
 void
 zone_note(struct zone *z, int kind, const char *message)
@@ -560,6 +567,16 @@ zone_write_runtime(struct zone *z)
 		    "written");
 }
 
+/* The runtime record of a VM already reaped, left for after a respawn. */
+void
+zone_drop_stale_runtime(struct zone *z)
+{
+	if (!z->runtime_stale)
+		return;
+	z->runtime_stale = 0;
+	zone_drop_runtime(z);
+}
+
 /* The VM is proven gone: delete its runtime record. */
 static void
 zone_drop_runtime(struct zone *z)
@@ -655,6 +672,8 @@ zone_arm_timer(struct zone *z, int64_t ms, int ev)
 {
 	ev_timer_stop(z->loop, &z->stop_timer);
 	z->timer_event = ev;
+	/* From now, not from when this loop turn began: never kill early. */
+	ev_now_update(z->loop);
 	ev_timer_set(&z->stop_timer, (double)ms / 1000., 0.);
 	ev_timer_start(z->loop, &z->stop_timer);
 }
@@ -788,6 +807,7 @@ zone_spawn(struct zone *z, int next)
 	r = spawn_process(&spec, &res, cause, sizeof cause);
 	argv_free(env);
 	close(pipefd[1]);
+	zone_drop_stale_runtime(z);
 	if (r != 0) {
 		close(pipefd[0]);
 		zone_set_error(z, ERR_VM_SPAWN_FAILED, 1, "%s", cause);
@@ -1108,7 +1128,13 @@ zone_vm_lost(struct zone *z, int next)
 	    "vm-process-missing: VM pid %ld %s after %lld.%03llds",
 	    (long)z->vm.exited_pid, what, (long long)(z->vm.uptime_ms / 1000),
 	    (long long)(z->vm.uptime_ms % 1000));
-	zone_drop_runtime(z);
+	/* With a cold start armed, the record goes after the new VM's spawn. */
+	if (z->armed.op_id[0] != '\0' && !z->exiting &&
+	    z->armed.vm.pid == z->vm.exited_pid &&
+	    z->armed.vm.start_time == z->vm.exited_start_time)
+		z->runtime_stale = 1;
+	else
+		zone_drop_runtime(z);
 	zone_note_outage(z);
 	/* Sent after the status report; no fsync before it. */
 	esc = &z->escalation;
@@ -1120,6 +1146,22 @@ zone_vm_lost(struct zone *z, int next)
 	esc->uptime_ms = z->vm.uptime_ms;
 	esc->vm = zone_exited_ident(z);
 	z->escalating = 1;
+	/*
+	 * The parent's policy decided ahead that a death of this VM is
+	 * answered by a cold start at once: begin it now, without waiting for
+	 * the parent to hear of the death and say so again.
+	 */
+	if (z->armed.op_id[0] != '\0' && !z->exiting &&
+	    z->armed.vm.pid == esc->vm.pid &&
+	    z->armed.vm.start_time == esc->vm.start_time) {
+		snprintf(esc->acted, sizeof esc->acted, "%s", z->armed.op_id);
+		zone_record(z, REC_RECOVERY_SCHEDULED, NULL, NULL, ERR_NONE,
+		    "cold start at once, as the supervisor's policy decided "
+		    "ahead");
+		zone_submit(z, zone_op_new(z, OP_COLD_START, TRIG_AUTO_RECOVERY,
+		    z->armed.op_id, z->armed.timeout_ms));
+	}
+	memset(&z->armed, 0, sizeof z->armed);
 	return next;
 }
 

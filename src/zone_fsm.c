@@ -233,5 +233,6 @@ zone_fsm_feed(struct zone *z, int ev)
 		z->report(z);
 		zone_report_done(z);
 	}
+	zone_drop_stale_runtime(z);
 	z->feeding = 0;
 }

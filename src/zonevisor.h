@@ -114,6 +114,7 @@ int recovery_reset(struct recovery *);
 int64_t recovery_next(const struct recovery *);
 int recovery_consecutive(const struct recovery *);
 uint32_t recovery_failed_total(const struct recovery *);
+int recovery_starts_at_once(const struct recovery *, int64_t, int);
 
 /* config.c */
 struct zone_config {
@@ -418,6 +419,8 @@ struct zone {
 	int				 recorded;	/* records appended since the report */
 	struct msg_escalate		 escalation;	/* sent after the report */
 	int				 escalating;
+	struct msg_zone_arm		 armed;		/* the parent's decision ahead */
+	int				 runtime_stale;	/* to delete once respawned */
 	int				 new_evidence;	/* for ZE_OWNER_UNSAFE */
 	char				 new_evidence_detail[MESSAGE_MAX];
 	char				 degraded_reason[MESSAGE_MAX];
@@ -435,9 +438,11 @@ struct zone_op *zone_op_new(struct zone *, int, int, const char *, int64_t);
 void zone_shutdown(struct zone *);
 void zone_check_runtime(struct zone *);
 void zone_note(struct zone *, int, const char *);
+void zone_arm(struct zone *, const struct msg_zone_arm *);
 int zone_at_rest(const struct zone *);
 void zone_next_op(struct zone *);
 void zone_report_done(struct zone *);
+void zone_drop_stale_runtime(struct zone *);
 int zone_spawn(struct zone *, int);
 int zone_cold_start(struct zone *, int);
 int zone_preflight(struct zone *, int);
@@ -544,6 +549,7 @@ struct zone_worker {
 	char				 rec_op[OP_ID_MAX]; /* its operation in flight */
 	uint64_t			 failure;	/* the failure it answers */
 	int				 lost;		/* recover once the new worker greets */
+	struct msg_zone_arm		 armed;		/* what the worker is armed with */
 	int				 cold;		/* autostart as a cold start */
 	int				 initial;	/* st holds what the worker starts with */
 };

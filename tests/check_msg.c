@@ -443,11 +443,13 @@ START_TEST(test_msg_escalate_round_trip)
 {
 	static const struct msg_escalate in[] = {
 		{ ERR_VM_PROCESS_MISSING, "VM 4242 exited with status 1", 1, 0,
-		    93000, { 4242, 123456789 }, EVD_NONE, "" },
+		    93000, { 4242, 123456789 }, EVD_NONE, "",
+		    "a-cold-start-5b0e4d38-2f51-4a6b-9c2e-8d1f7a3b6c90" },
 		{ ERR_VM_START_FAILED, "killed by SIGKILL", -1, 9, 0, { 0, 0 },
-		    EVD_NONE, "" },
+		    EVD_NONE, "", "" },
 		{ ERR_OWNER_UNSAFE, "", 255, 128, INT64_MAX, { 7, UINT64_C(1) << 50 },
-		    EVD_STALE_RUNTIME_RECORD, "/var/lib/zonevisor/zones/a/runtime" },
+		    EVD_STALE_RUNTIME_RECORD, "/var/lib/zonevisor/zones/a/runtime",
+		    "" },
 	};
 	struct msg_escalate out;
 	struct msgw *w;
@@ -469,6 +471,7 @@ START_TEST(test_msg_escalate_round_trip)
 		ck_assert_uint_eq(out.vm.start_time, in[i].vm.start_time);
 		ck_assert_int_eq(out.evidence, in[i].evidence);
 		ck_assert_str_eq(out.evidence_detail, in[i].evidence_detail);
+		ck_assert_str_eq(out.acted, in[i].acted);
 		ck_assert_int_eq(msg_end(&r), 0);
 		mdoc_free(d);
 		msgw_free(w);
@@ -709,7 +712,7 @@ static const struct field base_op_done[] = {
 };
 static const struct field base_escalate[] = {
 	I(MSG_ESCALATE), S("vm-process-missing"), S("gone"), I(1), I(0), I(5000),
-	I(4242), I(99), S("none"), S("")
+	I(4242), I(99), S("none"), S(""), S("")
 };
 
 static const struct {
@@ -787,7 +790,8 @@ static const struct {
 	{ "escalate negative uptime", 4, REPLACE, 5, I(-1) },
 	{ "escalate negative vm pid", 4, REPLACE, 6, I(-4) },
 	{ "escalate unknown evidence", 4, REPLACE, 8, S("rumour") },
-	{ "escalate without evidence detail", 4, DROP, 0, NIL },
+	{ "escalate without acted", 4, DROP, 0, NIL },
+	{ "escalate acted as int", 4, REPLACE, 10, I(3) },
 	{ "escalate with an extra field", 4, EXTRA, 0, NIL },
 };
 

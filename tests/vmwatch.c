@@ -3,7 +3,9 @@
  * Every few milliseconds, until SIGTERM, it scans /proc for fake VMs of the
  * test (command line naming the test's directory and "--marker ZONE") and
  * appends a line to the output file whenever a zone has more than one live
- * (not zombie) VM.  An empty output file means the invariant held.
+ * (not zombie) VM.  A process whose parent is itself such a VM is part of
+ * that VM (a fork, or a sanitizer's helper), not a second one.  An empty
+ * output file means the invariant held.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -67,7 +69,9 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_term);
 	while (!done) {
 		char pids[MAX_ZONES][256];
-		int count[MAX_ZONES] = { 0 }, i;
+		int count[MAX_ZONES] = { 0 }, i, k, nseen = 0;
+		long seen[256], parent[256];
+		int zone_of[256];
 		struct timespec ts = { 0, 5000000 };
 		struct dirent *de;
 		DIR *d = opendir("/proc");
@@ -100,9 +104,28 @@ main(int argc, char **argv)
 			    (p = strrchr(stat, ')')) == NULL || p[2] == 'Z' ||
 			    p[2] == 'X')
 				continue;
+			if (nseen < 256) {
+				long pp = 0;
+
+				/* Field 4 of stat, after "pid (comm) S ". */
+				sscanf(p + 2, "%*c %ld", &pp);
+				seen[nseen] = atol(de->d_name);
+				parent[nseen] = pp;
+				zone_of[nseen++] = i;
+			}
+		}
+		for (k = 0; k < nseen; k++) {
+			int j, child = 0;
+
+			for (j = 0; j < nseen; j++)
+				if (parent[k] == seen[j])
+					child = 1;
+			if (child)
+				continue;
+			i = zone_of[k];
 			count[i]++;
 			snprintf(pids[i] + strlen(pids[i]), sizeof pids[i] -
-			    strlen(pids[i]), " %s", de->d_name);
+			    strlen(pids[i]), " %ld", seen[k]);
 		}
 		if (d != NULL)
 			closedir(d);

@@ -20,7 +20,7 @@ a=$(zfield alpha pid)
 g=$(zfield gamma pid)
 
 # The daemon and every worker die at once; the VMs live on, ownerless.
-kill -KILL "$DAEMON_PID" "$(zfield alpha worker_pid)" "$(zfield gamma worker_pid)" \
+crash "$DAEMON_PID" "$(zfield alpha worker_pid)" "$(zfield gamma worker_pid)" \
     "$(zfield delta worker_pid)"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=

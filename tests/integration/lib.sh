@@ -210,6 +210,13 @@ open(path, "wb").write(out)
 PY
 }
 
+# crash PID...: kill these processes as one crash would, none of them able
+# to react to the others' deaths: stop them all, then SIGKILL them.
+crash() {
+	kill -STOP "$@"
+	kill -KILL "$@"
+}
+
 # The start time of a process (field 22 of /proc/PID/stat).
 start_time() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
 

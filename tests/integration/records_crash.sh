@@ -82,7 +82,7 @@ wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start 
 # then starts the zone's one new VM.
 vm=$(zfield alpha pid)
 worker=$(zfield alpha worker_pid)
-kill -KILL "$DAEMON_PID" "$worker"
+crash "$DAEMON_PID" "$worker"
 wait "$DAEMON_PID" 2>/dev/null
 DAEMON_PID=
 alive "$vm" || fail "the orphan VM died"
