@@ -439,6 +439,61 @@ START_TEST(test_msg_op_done_round_trip)
 }
 END_TEST
 
+START_TEST(test_msg_note_and_arm_round_trip)
+{
+	struct msg_zone_note note = { REC_RECOVERY_SUSPENDED,
+	    "suspended for 1800000ms after 10 failed recoveries in a row" }, nout;
+	struct msg_zone_arm arm, aout;
+	struct msgw *w;
+	struct mdoc *d;
+	struct msgr r;
+
+	w = msg_pack_zone_note(&note);
+	d = open_frame(w, &r, MSG_ZONE_NOTE);
+	ck_assert_int_eq(msg_unpack_zone_note(&r, &nout), 0);
+	ck_assert_int_eq(nout.kind, note.kind);
+	ck_assert_str_eq(nout.message, note.message);
+	mdoc_free(d);
+	msgw_free(w);
+	/* A worker records only the parent's decisions, nothing else. */
+	note.kind = REC_VM_SPAWNED;
+	w = msg_pack_zone_note(&note);
+	d = open_frame(w, &r, MSG_ZONE_NOTE);
+	ck_assert_int_ne(msg_unpack_zone_note(&r, &nout), 0);
+	mdoc_free(d);
+	msgw_free(w);
+
+	memset(&arm, 0, sizeof arm);
+	arm.vm.pid = 4242;
+	arm.vm.start_time = 987654321;
+	snprintf(arm.op_id, sizeof arm.op_id, "alpha-cold-start-1");
+	arm.timeout_ms = 600000;
+	w = msg_pack_zone_arm(&arm);
+	d = open_frame(w, &r, MSG_ZONE_ARM);
+	ck_assert_int_eq(msg_unpack_zone_arm(&r, &aout), 0);
+	ck_assert_int_eq(aout.vm.pid, 4242);
+	ck_assert_uint_eq(aout.vm.start_time, 987654321);
+	ck_assert_str_eq(aout.op_id, arm.op_id);
+	ck_assert_int_eq(aout.timeout_ms, 600000);
+	mdoc_free(d);
+	msgw_free(w);
+	/* A disarm names no VM; an arm without a VM or a VM without an op is bad. */
+	memset(&arm, 0, sizeof arm);
+	w = msg_pack_zone_arm(&arm);
+	d = open_frame(w, &r, MSG_ZONE_ARM);
+	ck_assert_int_eq(msg_unpack_zone_arm(&r, &aout), 0);
+	ck_assert_str_eq(aout.op_id, "");
+	mdoc_free(d);
+	msgw_free(w);
+	arm.vm.pid = 7;
+	w = msg_pack_zone_arm(&arm);
+	d = open_frame(w, &r, MSG_ZONE_ARM);
+	ck_assert_int_ne(msg_unpack_zone_arm(&r, &aout), 0);
+	mdoc_free(d);
+	msgw_free(w);
+}
+END_TEST
+
 START_TEST(test_msg_escalate_round_trip)
 {
 	static const struct msg_escalate in[] = {
@@ -1334,6 +1389,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_hello_round_trip);
 	tcase_add_test(tc, test_msg_empty_round_trip);
 	tcase_add_test(tc, test_msg_zone_op_round_trip);
+	tcase_add_test(tc, test_msg_note_and_arm_round_trip);
 	tcase_add_test(tc, test_msg_zone_status_round_trip);
 	tcase_add_test(tc, test_msg_op_done_round_trip);
 	tcase_add_test(tc, test_msg_escalate_round_trip);
