@@ -210,11 +210,17 @@ open(path, "wb").write(out)
 PY
 }
 
-# crash PID...: kill these processes as one crash would, none of them able
-# to react to the others' deaths: stop them all, then SIGKILL them.
+# crash DAEMON WORKER...: kill zonevisord and workers as one crash would,
+# none able to react to the others' deaths: the daemon is stopped first (so
+# it cannot adopt and stop the VMs), the workers are killed, then the
+# daemon.  (Stopping the workers too would not do: when the daemon dies,
+# the kernel sends SIGHUP and SIGCONT to their orphaned, stopped groups.)
 crash() {
-	kill -STOP "$@"
+	local daemon=$1
+	shift
+	kill -STOP "$daemon"
 	kill -KILL "$@"
+	kill -KILL "$daemon"
 }
 
 # The start time of a process (field 22 of /proc/PID/stat).
