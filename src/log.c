@@ -57,42 +57,52 @@ log_getlevel(void)
 	return log_level;
 }
 
-/* Write one line at the given level, appending errstr when it is set. */
+/*
+ * Write one line at the given level, appending errstr when it is set.  On
+ * stderr the line is built in one buffer and written with one write(2): lines
+ * of the parent and its workers never interleave, and no stdio buffer is
+ * involved (for an unbuffered stream stdio would format through an 8 KiB
+ * buffer on the stack, a worker's deepest frame).
+ */
 static void
 log_vwrite(int level, const char *errstr, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	static const char *const tag[] = { "error", "warning", "info", "debug" };
-	char msg[2048];
-	int saved = errno;
+	char line[2048];
+	size_t off = 0;
+	int saved = errno, n;
 
 	if (level > log_level) {
 		errno = saved;
 		return;
 	}
-	vsnprintf(msg, sizeof msg, fmt, ap);
 	if (log_to_stderr) {
 		struct timespec ts;
 		struct tm tm;
-		char when[32];
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-		if (errstr != NULL)
-			fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s: %s\n", when,
-			    ts.tv_nsec / 1000000, log_name, (long)getpid(),
-			    tag[level], msg, errstr);
-		else
-			fprintf(stderr, "%s.%03ldZ %s[%ld] %s: %s\n", when,
-			    ts.tv_nsec / 1000000, log_name, (long)getpid(),
-			    tag[level], msg);
-	} else {
-		if (errstr != NULL)
-			syslog(prio[level], "%s: %s", msg, errstr);
-		else
-			syslog(prio[level], "%s", msg);
+		off = strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
+		n = snprintf(line + off, sizeof line - off, ".%03ldZ %s[%ld] %s: ",
+		    ts.tv_nsec / 1000000, log_name, (long)getpid(), tag[level]);
+		off += n > 0 ? (size_t)n : 0;
 	}
+	n = vsnprintf(line + off, sizeof line - off, fmt, ap);
+	off = n < 0 ? off : off + (size_t)n < sizeof line ? off + (size_t)n :
+	    sizeof line - 1;
+	if (errstr != NULL) {
+		n = snprintf(line + off, sizeof line - off, ": %s", errstr);
+		off = n < 0 ? off : off + (size_t)n < sizeof line ? off +
+		    (size_t)n : sizeof line - 1;
+	}
+	if (log_to_stderr) {
+		if (off == sizeof line - 1)
+			off--;	/* keep room for the newline */
+		line[off++] = '\n';
+		(void)write(STDERR_FILENO, line, off);
+	} else
+		syslog(prio[level], "%s", line);
 	errno = saved;
 }
 

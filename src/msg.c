@@ -18,6 +18,8 @@
 #include "proto.h"
 #include "xmalloc.h"
 
+#define MSGW_INITIAL	512	/* bytes a frame's buffer starts with */
+
 struct msgw_level {
 	size_t		off;		/* offset of the container header */
 	uint32_t	n;		/* values written inside it */
@@ -54,7 +56,10 @@ msgw_new(void)
 {
 	struct msgw *w = xcalloc(1, sizeof *w);
 
+	/* Most frames are small: start at MSGW_INITIAL, not msgpack's 8 KiB. */
 	msgpack_sbuffer_init(&w->sb);
+	w->sb.data = xmalloc(MSGW_INITIAL);
+	w->sb.alloc = MSGW_INITIAL;
 	msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
 	if (msgpack_sbuffer_write(&w->sb, "\0\0\0\0", FRAME_HEADER) != 0)
 		fatalx("%s: out of memory", __func__);
@@ -340,7 +345,7 @@ struct mdoc *
 mdoc_parse(const void *data, size_t len, const char **cause)
 {
 	struct mdoc *d;
-	size_t off = 0;
+	size_t off = 0, chunk;
 	msgpack_unpack_return rc;
 
 	if (len == 0) {
@@ -349,9 +354,16 @@ mdoc_parse(const void *data, size_t len, const char **cause)
 	}
 	if (msg_check(data, len, MSG_MAX_DEPTH, cause) != 0)
 		return NULL;
+	/*
+	 * A zone sized to the payload (msgpack-c's default is 8 KiB for any
+	 * message); it grows by itself when the values need more.
+	 */
 	d = xcalloc(1, sizeof *d);
 	msgpack_unpacked_init(&d->u);
-	rc = msgpack_unpack_next(&d->u, data, len, &off);
+	chunk = len < 256 ? 1024 : len < 16384 ? len * 4 : 65536;
+	if ((d->u.zone = msgpack_zone_new(chunk)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	rc = msgpack_unpack(data, len, &off, d->u.zone, &d->u.data);
 	if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
 		*cause = rc == MSGPACK_UNPACK_NOMEM_ERROR ?
 		    "message too large to decode" : "malformed msgpack";

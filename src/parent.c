@@ -46,7 +46,10 @@ static ev_timer			 shutdown_timer;
 static void parent_signal(int);
 static void parent_signal_cb(struct ev_loop *, ev_signal *, int);
 static int parent_fork(struct zone_worker *, const struct zone_status *);
-static void parent_forget_loop(void);
+static int parent_link_open(struct zone_worker *);
+static int parent_fork_worker(struct zone_worker *, int,
+    const struct zone_status *);
+static void parent_fork_all(void);
 static void parent_send(struct zone_worker *, struct msgw *);
 static void parent_dispatch_worker(struct peer *, const struct mdoc *, void *);
 static void parent_bad_frame(struct peer *, const char *, void *);
@@ -264,57 +267,70 @@ parent_send(struct zone_worker *zw, struct msgw *w)
 }
 
 /*
- * In a freshly forked worker: detach the parent's signal watchers so the
- * worker's own loop may take those signals (libev attaches a signal to one
- * loop only).  The parent's loop itself is left alone: its descriptors are
- * closed by the worker, and touching its epoll set would change the
- * parent's.
+ * Open the link to zw's next worker: a socketpair whose parent end is set up
+ * with the hello already queued.  Returns the worker's end, or -1.
  */
-static void
-parent_forget_loop(void)
+static int
+parent_link_open(struct zone_worker *zw)
 {
-	size_t i;
+	struct msg_hello hello;
+	int sv[2];
 
-	for (i = 0; i < sizeof parent_sigs / sizeof parent_sigs[0]; i++)
-		ev_signal_stop(parent_loop, &parent_sigs[i]);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("zone %s: socketpair", zw->zc->name);
+		return -1;
+	}
+	zw->hello = 0;
+	zw->link = peer_new(parent_loop, sv[0], FRAME_MAX, CONTROL_MAX_OUTPUT,
+	    &parent_link_ops, zw);
+	memset(&hello, 0, sizeof hello);
+	hello.version = PROTO_VERSION;
+	snprintf(hello.zone, sizeof hello.zone, "%s", zw->zc->name);
+	hello.pid = getpid();
+	parent_send(zw, msg_pack_hello(&hello));
+	return sv[1];
+}
+
+/*
+ * Fork the worker of zw on the link end fd (closed here either way); initial
+ * is the status it starts in, or NULL.  Nothing but the fork and zw's own
+ * fields is written here: every page the parent writes between two forks
+ * would stay a private copy in the worker forked first (see parent_main).
+ * The caller hands the pid to the reaper.
+ */
+static int
+parent_fork_worker(struct zone_worker *zw, int fd,
+    const struct zone_status *initial)
+{
+	pid_t pid;
+
+	if ((pid = fork()) == -1) {
+		log_warn("zone %s: fork", zw->zc->name);
+		close(fd);
+		peer_free(zw->link);
+		zw->link = NULL;
+		return -1;
+	}
+	if (pid == 0)
+		worker_main(parent_cfg, zw->zc, fd, initial);
+	close(fd);
+	zw->pid = pid;
+	zw->forked_mono_ms = clock_mono_ms();
+	return 0;
 }
 
 /* Fork the worker of zw; initial is the status it starts in, or NULL. */
 static int
 parent_fork(struct zone_worker *zw, const struct zone_status *initial)
 {
-	int sv[2];
-	pid_t pid;
-	struct msg_hello hello;
+	int fd;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("zone %s: socketpair", zw->zc->name);
+	if ((fd = parent_link_open(zw)) == -1 ||
+	    parent_fork_worker(zw, fd, initial) != 0)
 		return -1;
-	}
-	if ((pid = fork()) == -1) {
-		log_warn("zone %s: fork", zw->zc->name);
-		close(sv[0]);
-		close(sv[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		parent_forget_loop();
-		worker_main(parent_cfg, zw->zc, sv[1], initial);
-	}
-	close(sv[1]);
-	zw->pid = pid;
-	zw->hello = 0;
-	zw->forked_mono_ms = clock_mono_ms();
-	zw->link = peer_new(parent_loop, sv[0], FRAME_MAX, CONTROL_MAX_OUTPUT,
-	    &parent_link_ops, zw);
-	reaper_add(pid, &parent_worker_reaper, zw);
-	memset(&hello, 0, sizeof hello);
-	hello.version = PROTO_VERSION;
-	snprintf(hello.zone, sizeof hello.zone, "%s", zw->zc->name);
-	hello.pid = getpid();
-	parent_send(zw, msg_pack_hello(&hello));
-	log_debug("zone %s: forked worker pid %ld", zw->zc->name, (long)pid);
+	reaper_add(zw->pid, &parent_worker_reaper, zw);
+	log_debug("zone %s: forked worker pid %ld", zw->zc->name,
+	    (long)zw->pid);
 	return 0;
 }
 
@@ -1229,6 +1245,42 @@ parent_boot(void)
 }
 
 /*
+ * Fork every zone's worker at boot.  All links are opened first and the
+ * forks follow one another with nothing in between, so that the workers
+ * share the parent's pages as they were: a page the parent wrote between
+ * two forks would be a private copy in each worker forked before it, and
+ * a thousand workers would carry a thousand copies.
+ */
+static void
+parent_fork_all(void)
+{
+	int *fds = xcalloc(nworkers + 1, sizeof *fds);
+	size_t i;
+
+	for (i = 0; i < nworkers; i++)
+		fds[i] = parent_link_open(&workers[i]);
+	for (i = 0; i < nworkers; i++) {
+		struct zone_worker *zw = &workers[i];
+
+		if (fds[i] == -1 || parent_fork_worker(zw, fds[i],
+		    zw->initial ? &zw->st : NULL) != 0)
+			zw->pid = 0;
+	}
+	for (i = 0; i < nworkers; i++) {
+		struct zone_worker *zw = &workers[i];
+
+		if (zw->pid == 0)
+			ev_timer_start(parent_loop, &zw->respawn_timer);
+		else {
+			reaper_add(zw->pid, &parent_worker_reaper, zw);
+			log_debug("zone %s: forked worker pid %ld",
+			    zw->zc->name, (long)zw->pid);
+		}
+	}
+	free(fds);
+}
+
+/*
  * Run the supervisor until it is shut down: make directories, bind the
  * control socket, fork the workers, start autostart zones, serve.
  */
@@ -1283,12 +1335,7 @@ parent_main(struct config *cfg)
 	parent_boot();
 	if (control_listen(parent_loop, cfg) != 0)
 		return ZVD_EXIT_RUNNING;
-	for (i = 0; i < nworkers; i++) {
-		struct zone_worker *zw = &workers[i];
-
-		if (parent_fork(zw, zw->initial ? &zw->st : NULL) != 0)
-			ev_timer_start(parent_loop, &zw->respawn_timer);
-	}
+	parent_fork_all();
 	log_info("zonevisord %s started: %zu zones, control socket %s",
 	    PACKAGE_VERSION, nworkers, cfg->control_socket);
 

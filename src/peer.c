@@ -21,6 +21,9 @@
 #include "xmalloc.h"
 #include "zonevisor.h"
 
+/* Bytes a buffer starts with: most frames are a few hundred bytes. */
+#define PEER_INITIAL	1024
+
 struct peer {
 	struct ev_loop		*loop;
 	int			 fd;
@@ -170,7 +173,7 @@ peer_send(struct peer *p, struct msgw *w)
 			p->outoff = 0;
 		}
 		while (p->outlen + len > p->outcap)
-			p->outcap = p->outcap == 0 ? 4096 : p->outcap * 2;
+			p->outcap = p->outcap == 0 ? PEER_INITIAL : p->outcap * 2;
 		p->out = xreallocarray(p->out, p->outcap, 1);
 	}
 	memcpy(p->out + p->outlen, data, len);
@@ -287,7 +290,7 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 
 	if (p->inlen == p->incap) {
-		p->incap = p->incap == 0 ? 4096 : p->incap * 2;
+		p->incap = p->incap == 0 ? PEER_INITIAL : p->incap * 2;
 		if (p->incap > p->max_frame + FRAME_HEADER)
 			p->incap = p->max_frame + FRAME_HEADER;
 		p->in = xreallocarray(p->in, p->incap, 1);

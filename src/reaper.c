@@ -31,6 +31,8 @@ struct reaper_entry {
 
 static struct reaper_entry	*entries;
 static size_t			 nentries, capentries;
+/* A worker's table from its parent, kept reachable for leak checkers. */
+static struct reaper_entry	*volatile reaper_inherited;
 
 static struct reaper_entry *reaper_find(pid_t);
 static void reaper_info(const siginfo_t *, struct exit_info *);
@@ -39,7 +41,11 @@ static void reaper_info(const siginfo_t *, struct exit_info *);
 void
 reaper_reset(void)
 {
-	free(entries);
+	/*
+	 * The table inherited from the parent is dropped, not freed: freeing
+	 * it would copy the pages its chunk touches into this process.
+	 */
+	reaper_inherited = entries;
 	entries = NULL;
 	nentries = capentries = 0;
 }

@@ -43,15 +43,17 @@ const char *
 runtime_boot_id(void)
 {
 	static char id[40];
-	FILE *f;
+	ssize_t n = -1;
+	int fd;
 
 	if (id[0] != '\0')
 		return id;
-	if ((f = fopen("/proc/sys/kernel/random/boot_id", "re")) != NULL) {
-		if (fgets(id, sizeof id, f) == NULL)
-			id[0] = '\0';
-		fclose(f);
+	if ((fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY |
+	    O_CLOEXEC)) != -1) {
+		n = read(fd, id, sizeof id - 1);
+		close(fd);
 	}
+	id[n > 0 ? n : 0] = '\0';
 	id[strcspn(id, "\n")] = '\0';
 	return id;
 }

@@ -14,9 +14,12 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,14 +34,16 @@ static struct ev_loop	*worker_loop;
 static struct zone	*worker_zone;
 static struct peer	*worker_link;
 static int		 worker_hello;
-static ev_signal	 worker_sigs[4];
+static ev_io		 worker_sigio;	/* a signalfd of the signals below */
 static int		 worker_lock = -1;
 
 #define WORKER_LOCK_WAIT_MS	10000
+#define WORKER_STACK_SIZE	(512 * 1024)	/* the worker thread's */
 
-static void worker_setup(const struct zone_config *, int);
+static int worker_setup(const struct zone_config *, int);
+static void *worker_run(void *);
 static void worker_signal(int);
-static void worker_signal_cb(struct ev_loop *, ev_signal *, int);
+static void worker_signal_cb(struct ev_loop *, ev_io *, int);
 static void worker_send(struct msgw *);
 static void worker_report(struct zone *);
 static void worker_op_done(struct zone *, const struct zone_result *);
@@ -56,9 +61,11 @@ static const struct peer_ops worker_link_ops = {
 /*
  * Make the freshly forked process a worker: die with the parent, drop every
  * descriptor but the link and stdio, reset signals, take a name, and become
- * a subreaper.
+ * a subreaper.  The link moves to descriptor 3: the loop's per-descriptor
+ * table grows with the highest descriptor it watches, and the parent's end
+ * of the thousandth zone's link sits above two thousand.  Returns the link.
  */
-static void
+static int
 worker_setup(const struct zone_config *zc, int fd)
 {
 	pid_t parent = getppid();
@@ -70,8 +77,13 @@ worker_setup(const struct zone_config *zc, int fd)
 		_exit(0);	/* the parent died before the line above */
 	/* Own process group: a ^C meant for zonevisord reaches it alone. */
 	setpgid(0, 0);
-	if (fd > 3)
+	if (fd > 3) {
 		close_range(3, (unsigned int)fd - 1, 0);
+		if (dup3(fd, 3, O_CLOEXEC) == 3) {
+			close(fd);
+			fd = 3;
+		}
+	}
 	close_range((unsigned int)fd + 1, ~0U, 0);
 	spawn_child_reset();
 	signal(SIGPIPE, SIG_IGN);
@@ -82,6 +94,7 @@ worker_setup(const struct zone_config *zc, int fd)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("%s: PR_SET_CHILD_SUBREAPER", __func__);
 	reaper_reset();
+	return fd;
 }
 
 /* What each signal means to a worker. */
@@ -104,11 +117,20 @@ worker_signal(int sig)
 	}
 }
 
-/* Signals reach the loop here, so handling them may do anything. */
+/*
+ * Signals reach the loop here, through a signalfd, so handling them may do
+ * anything.  (Not libev's signal watchers: the parent's, inherited with its
+ * memory, still claim the signals for the parent's loop.)
+ */
 static void
-worker_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+worker_signal_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
-	worker_signal(w->signum);
+	struct signalfd_siginfo si[8];
+	ssize_t n, i;
+
+	while ((n = read(w->fd, si, sizeof si)) > 0)
+		for (i = 0; i < n / (ssize_t)sizeof si[0]; i++)
+			worker_signal((int)si[i].ssi_signo);
 	if (zone_at_rest(worker_zone) && worker_zone->exiting)
 		ev_break(loop, EVBREAK_ALL);
 }
@@ -275,27 +297,77 @@ worker_parent_gone(struct peer *p, const char *why, void *arg)
 	worker_lose_parent(msg);
 }
 
+/* What worker_run needs, handed over from worker_main. */
+struct worker_args {
+	const struct config		*cfg;
+	const struct zone_config	*zc;
+	int				 fd;
+	const struct zone_status	*initial;
+};
+
 /*
  * The worker's life: set up, greet the parent, serve it until told to stop
  * (or until it is gone), then exit.  initial, when set, is the status the
  * zone starts with (failed{worker-lost} after a predecessor died).
+ *
+ * The worker runs on a thread of its own so that glibc gives it a malloc
+ * arena of its own: on the main arena, inherited from the parent, each
+ * allocation would reuse a free chunk somewhere in the parent's heap and
+ * copy that whole page, and a worker would end up with three times the
+ * memory it needs.  The main thread blocks every signal and waits; the
+ * worker thread handles them.
  */
 void
 worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
     const struct zone_status *initial)
 {
+	static struct worker_args args;
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all;
+
+	args.cfg = cfg;
+	args.zc = zc;
+	args.fd = worker_setup(zc, fd);
+	args.initial = initial;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WORKER_STACK_SIZE);
+	if (pthread_create(&thread, &attr, worker_run, &args) != 0) {
+		log_warnx("zone %s: cannot start the worker thread; running "
+		    "on the main one", zc->name);
+		worker_run(&args);
+	}
+	pthread_join(thread, NULL);
+	_exit(1);	/* not reached: worker_run exits the process */
+}
+
+/* The worker thread: everything worker_main describes. */
+static void *
+worker_run(void *arg)
+{
+	const struct worker_args *a = arg;
+	const struct config *cfg = a->cfg;
+	const struct zone_config *zc = a->zc;
+	const struct zone_status *initial = a->initial;
 	static const int sigs[] = { SIGCHLD, SIGTERM, SIGUSR1, SIGHUP };
+	static char lockpath[PATH_MAX];	/* not on the thread's small stack */
 	struct msg_hello hello;
-	char lockpath[PATH_MAX];
+	sigset_t set;
+	int fd = a->fd, sigfd;
 	size_t i;
 
-	worker_setup(zc, fd);
 	if ((worker_loop = ev_loop_new(EVFLAG_AUTO)) == NULL)
 		fatalx("zone %s: cannot create an event loop", zc->name);
-	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-		ev_signal_init(&worker_sigs[i], worker_signal_cb, sigs[i]);
-		ev_signal_start(worker_loop, &worker_sigs[i]);
-	}
+	/* Every signal is blocked (worker_main): these are read from here. */
+	sigemptyset(&set);
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaddset(&set, sigs[i]);
+	if ((sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal("zone %s: signalfd", zc->name);
+	ev_io_init(&worker_sigio, worker_signal_cb, sigfd, EV_READ);
+	ev_io_start(worker_loop, &worker_sigio);
 	worker_link = peer_new(worker_loop, fd, FRAME_MAX, CONTROL_MAX_OUTPUT,
 	    &worker_link_ops, NULL);
 	memset(&hello, 0, sizeof hello);

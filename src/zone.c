@@ -694,17 +694,23 @@ zone_pidfd_cb(struct ev_loop *loop, ev_io *w, int revents)
 	reaper_run();
 }
 
+/*
+ * Where VM output passes on its way to the console log.  Static, not on the
+ * stack: a worker's memory then grows only by what its VM actually writes,
+ * and its stack stays a few pages deep.
+ */
+static char zone_output_buf[16384];
+
 /* VM output arrived: copy it to the console log. */
 static void
 zone_output_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct zone *z = w->data;
-	char buf[65536];
 	ssize_t n;
 
-	n = read(z->vm.output_fd, buf, sizeof buf);
+	n = read(z->vm.output_fd, zone_output_buf, sizeof zone_output_buf);
 	if (n > 0) {
-		console_write(&z->console, buf, (size_t)n);
+		console_write(&z->console, zone_output_buf, (size_t)n);
 		return;
 	}
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
@@ -718,13 +724,13 @@ zone_output_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void
 zone_drain_output(struct zone *z)
 {
-	char buf[65536];
 	ssize_t n;
 
 	if (z->vm.output_fd == -1)
 		return;
-	while ((n = read(z->vm.output_fd, buf, sizeof buf)) > 0)
-		console_write(&z->console, buf, (size_t)n);
+	while ((n = read(z->vm.output_fd, zone_output_buf,
+	    sizeof zone_output_buf)) > 0)
+		console_write(&z->console, zone_output_buf, (size_t)n);
 	ev_io_stop(z->loop, &z->vm.output_watch);
 	close(z->vm.output_fd);
 	z->vm.output_fd = -1;

@@ -3,7 +3,10 @@
  * its start ("<pid> <realtime ns>" appended to --start-file), idles, and can
  * misbehave on request: ignore SIGTERM, exit after a while, write to stdout
  * and stderr, or leave children behind (in its process group, or escaped
- * into a session of their own).
+ * into a session of their own).  Without --start-file it uses
+ * $FAKE_VM_START_FILE when that is set and not empty, so that supervisors
+ * which run ./run with no arguments (runit, s6, daemontools) can run it
+ * through a symlink and still have its start recorded.
  */
 #include <sys/types.h>
 
@@ -22,7 +25,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: fake-vm [--start-file F] [--ignore-term] "
 	    "[--exit-after MS] [--exit-code N] [--print TEXT] [--child] "
-	    "[--escaped-child F] [--marker WORD] [--spew BYTES]\n");
+	    "[--escaped-child F] [--marker WORD] [--spew BYTES]\n"
+	    "without --start-file, $FAKE_VM_START_FILE (if set and not empty) "
+	    "is the start file\n");
 	exit(2);
 }
 
@@ -78,6 +83,12 @@ main(int argc, char **argv)
 		case 'w': spew = strtol(optarg, NULL, 10); break;
 		default: usage();
 		}
+	}
+	if (start_file == NULL) {
+		/* runit, s6 and daemontools run ./run with no arguments. */
+		start_file = getenv("FAKE_VM_START_FILE");
+		if (start_file != NULL && *start_file == '\0')
+			start_file = NULL;
 	}
 	if (start_file != NULL)
 		record_start(start_file, getpid());
