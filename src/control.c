@@ -563,6 +563,7 @@ control_status(struct client *c, const struct reqid *id,
 	}
 
 	w = control_answer(id, 1);
+	msgw_reserve(w, STATUS_ZONE_BYTES * (n + 1));
 	msgw_str(w, "result");
 	msgw_map_begin(w);
 	msgw_str(w, "supervisor");

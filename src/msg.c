@@ -219,6 +219,32 @@ msgw_frame(struct msgw *w, size_t *len)
 	return w->sb.data;
 }
 
+/* Make room for len more bytes at once (a big answer, built in one go). */
+void
+msgw_reserve(struct msgw *w, size_t len)
+{
+	if (w->sb.alloc - w->sb.size >= len)
+		return;
+	w->sb.data = xreallocarray(w->sb.data, w->sb.size + len, 1);
+	w->sb.alloc = w->sb.size + len;
+}
+
+/*
+ * Finish the frame as msgw_frame() does and hand its buffer over (the caller
+ * frees it; *cap is its size) along with the writer, which is freed.
+ */
+char *
+msgw_take(struct msgw *w, size_t *len, size_t *cap)
+{
+	char *data;
+
+	msgw_frame(w, len);
+	data = w->sb.data;
+	*cap = w->sb.alloc;
+	free(w);
+	return data;
+}
+
 /* Store v big-endian in four bytes. */
 static void
 put_be32(char *p, uint32_t v)

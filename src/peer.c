@@ -166,19 +166,27 @@ peer_send(struct peer *p, struct msgw *w)
 	}
 	if (p->outoff > 0 && p->outoff == p->outlen)
 		p->outoff = p->outlen = 0;
-	if (p->outlen + len > p->outcap) {
-		if (p->outoff > 0) {
-			memmove(p->out, p->out + p->outoff, p->outlen - p->outoff);
-			p->outlen -= p->outoff;
-			p->outoff = 0;
+	if (p->outlen == 0 && len > p->outcap) {
+		/* A big frame into an empty queue: keep its buffer, no copy. */
+		free(p->out);
+		p->out = msgw_take(w, &p->outlen, &p->outcap);
+	} else {
+		if (p->outlen + len > p->outcap) {
+			if (p->outoff > 0) {
+				memmove(p->out, p->out + p->outoff,
+				    p->outlen - p->outoff);
+				p->outlen -= p->outoff;
+				p->outoff = 0;
+			}
+			while (p->outlen + len > p->outcap)
+				p->outcap = p->outcap == 0 ? PEER_INITIAL :
+				    p->outcap * 2;
+			p->out = xreallocarray(p->out, p->outcap, 1);
 		}
-		while (p->outlen + len > p->outcap)
-			p->outcap = p->outcap == 0 ? PEER_INITIAL : p->outcap * 2;
-		p->out = xreallocarray(p->out, p->outcap, 1);
+		memcpy(p->out + p->outlen, data, len);
+		p->outlen += len;
+		msgw_free(w);
 	}
-	memcpy(p->out + p->outlen, data, len);
-	p->outlen += len;
-	msgw_free(w);
 	/*
 	 * Written when this turn of the loop is done (ev_prepare), all of it
 	 * at once: the peer wakes once, and only after the work that produced

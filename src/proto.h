@@ -314,6 +314,8 @@ void msgw_str(struct msgw *, const char *);		/* NULL packs nil */
 void msgw_strn(struct msgw *, const char *, size_t);
 void msgw_raw(struct msgw *, const void *, size_t);
 const void *msgw_frame(struct msgw *, size_t *);
+void msgw_reserve(struct msgw *, size_t);
+char *msgw_take(struct msgw *, size_t *, size_t *);
 
 /* msg.c: reading.  A document is one checked frame payload. */
 enum mval_kind { MV_NIL, MV_BOOL, MV_INT, MV_FLOAT, MV_STR, MV_BIN, MV_ARRAY, MV_MAP, MV_EXT };

@@ -33,6 +33,8 @@
 #define RUNTIME_MAX	8192
 
 static int runtime_fsync_dir(const char *);
+static int runtime_parse(const char *, size_t, struct runtime_record *, char *,
+    size_t);
 static int get_str(const struct mval *, const char *, char *, size_t,
     const char **);
 static int get_int(const struct mval *, const char *, int64_t, int64_t,
@@ -193,13 +195,9 @@ int
 runtime_read(const char *path, struct runtime_record *rr, char *cause,
     size_t len)
 {
-	char buf[RUNTIME_MAX];
-	const char *why = NULL, *bad = NULL;
-	const struct mval *m;
-	struct mdoc *doc;
-	int64_t version, pid, start, wpid, spid, gen, at;
+	char *buf;	/* RUNTIME_MAX bytes: too big for a worker's stack */
 	ssize_t n;
-	int fd;
+	int fd, r;
 
 	memset(rr, 0, sizeof *rr);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
@@ -208,17 +206,32 @@ runtime_read(const char *path, struct runtime_record *rr, char *cause,
 		snprintf(cause, len, "cannot open: %s", strerror(errno));
 		return -1;
 	}
-	n = read(fd, buf, sizeof buf);
+	buf = xmalloc(RUNTIME_MAX);
+	n = read(fd, buf, RUNTIME_MAX);
 	close(fd);
 	if (n < 0) {
 		snprintf(cause, len, "cannot read: %s", strerror(errno));
-		return -1;
-	}
-	if (n == (ssize_t)sizeof buf) {
+		r = -1;
+	} else if (n == RUNTIME_MAX) {
 		snprintf(cause, len, "larger than %d bytes", RUNTIME_MAX);
-		return -1;
-	}
-	if ((doc = mdoc_parse(buf, (size_t)n, &why)) == NULL) {
+		r = -1;
+	} else
+		r = runtime_parse(buf, (size_t)n, rr, cause, len);
+	free(buf);
+	return r;
+}
+
+/* Decode a record's n bytes into rr; -1 with a reason in cause. */
+static int
+runtime_parse(const char *buf, size_t n, struct runtime_record *rr,
+    char *cause, size_t len)
+{
+	const char *why = NULL, *bad = NULL;
+	const struct mval *m;
+	struct mdoc *doc;
+	int64_t version, pid, start, wpid, spid, gen, at;
+
+	if ((doc = mdoc_parse(buf, n, &why)) == NULL) {
 		snprintf(cause, len, "%s", n == 0 ? "empty file" : why);
 		return -1;
 	}

@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,6 +30,7 @@
 #endif
 
 #include "log.h"
+#include "xmalloc.h"
 #include "zonevisor.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -109,7 +111,8 @@ next:
 int
 spawn_preflight(const struct spawn_spec *spec, char *cause, size_t causelen)
 {
-	char path[PATH_MAX], full[PATH_MAX];
+	char path[PATH_MAX], *full = NULL;
+	const char *check = path;
 	struct stat sb;
 	int err = 0;
 
@@ -120,16 +123,19 @@ spawn_preflight(const struct spawn_spec *spec, char *cause, size_t causelen)
 		return -1;
 	}
 	/* A relative name with a slash is found from the working directory. */
-	if ((size_t)snprintf(full, sizeof full, "%s%s%s",
-	    path[0] != '/' && spec->cwd != NULL ? spec->cwd : "",
-	    path[0] != '/' && spec->cwd != NULL ? "/" : "", path) >= sizeof full)
+	if (path[0] != '/' && spec->cwd != NULL) {
+		xasprintf(&full, "%s/%s", spec->cwd, path);
+		check = full;
+	}
+	if (strlen(check) >= PATH_MAX)
 		err = ENAMETOOLONG;
-	else if (stat(full, &sb) == -1)
+	else if (stat(check, &sb) == -1)
 		err = errno;
 	else if (!S_ISREG(sb.st_mode))
 		err = EACCES;
-	else if (access(full, X_OK) == -1)
+	else if (access(check, X_OK) == -1)
 		err = errno;
+	free(full);
 	if (err != 0) {
 		snprintf(cause, causelen, "execve %s: %s (%s)", path,
 		    strerror(err), names_errno(err));
@@ -182,6 +188,8 @@ spawn_child_reset(void)
 #ifndef SPAWN_VFORK
 #define SPAWN_VFORK 1
 #endif
+
+#define SPAWN_STACK	65536	/* the vfork-style child's stack */
 
 struct spawn_child_args {
 	const struct spawn_spec		*spec;
@@ -247,8 +255,8 @@ fail:
 static pid_t
 spawn_clone(struct spawn_child_args *a, int *pidfd, struct spawn_failure *f)
 {
-	static char stack[65536] __attribute__((aligned(16)));
 	volatile struct spawn_failure shared = { 0, 0 };
+	char *stack;
 	struct spawn_failure got;
 	sigset_t all, old;
 	ssize_t n;
@@ -264,12 +272,21 @@ spawn_clone(struct spawn_child_args *a, int *pidfd, struct spawn_failure *f)
 		 */
 		a->shared = &shared;
 		a->errfd = -1;
+		/*
+		 * The child's stack is mapped for this spawn only: pages the
+		 * child touched would otherwise stay in the worker for good.
+		 */
+		stack = mmap(NULL, SPAWN_STACK, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED)
+			return -1;
 		sigfillset(&all);
 		sigprocmask(SIG_SETMASK, &all, &old);
-		pid = clone(spawn_child, stack + sizeof stack, CLONE_VM |
+		pid = clone(spawn_child, stack + SPAWN_STACK, CLONE_VM |
 		    CLONE_VFORK | CLONE_PIDFD | SIGCHLD, a, pidfd);
 		err = errno;
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		munmap(stack, SPAWN_STACK);	/* the child has exec'd or died */
 		if (pid == -1) {
 			errno = err;
 			return -1;

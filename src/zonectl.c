@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -805,6 +806,13 @@ main(int argc, char **argv)
 	const char *cause, *cmd;
 	int ch;
 
+	/*
+	 * One thread: stdio need not lock.  A big answer (the status of a
+	 * thousand zones) goes out in few writes when stdout is no terminal.
+	 */
+	__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, 65536);
 	socket_path = getenv("ZONEVISOR_SOCKET");
 	if (socket_path == NULL || *socket_path == '\0')
 		socket_path = DEFAULT_SOCKET;

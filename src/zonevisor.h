@@ -614,6 +614,7 @@ void events_pack(struct msgw *, const struct event_list *);
 void events_free(struct event_list *);
 
 /* status.c */
+#define STATUS_ZONE_BYTES	640	/* about what one zone's status packs to */
 void status_pack_supervisor(struct msgw *, int64_t);
 void status_pack_zone(struct msgw *, const struct zone_worker *, int64_t);
 void status_pack_diagnose(struct msgw *, const struct zone_worker *, int64_t);
