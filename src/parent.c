@@ -42,14 +42,19 @@ static int			 forced;
 static int64_t			 started_ms;
 static ev_signal		 parent_sigs[6];
 static ev_timer			 shutdown_timer;
+static int			 parent_rv[2] = { -1, -1 };	/* rendezvous */
+static ev_io			 parent_rv_watch;
 
 static void parent_signal(int);
 static void parent_signal_cb(struct ev_loop *, ev_signal *, int);
 static int parent_fork(struct zone_worker *, const struct zone_status *);
-static int parent_link_open(struct zone_worker *);
-static int parent_fork_worker(struct zone_worker *, int,
+static void parent_link_attach(struct zone_worker *, int);
+static void parent_rendezvous_cb(struct ev_loop *, ev_io *, int);
+static int parent_fork_worker(struct zone_worker *,
     const struct zone_status *);
 static void parent_fork_all(void);
+static void parent_zone_op_send(struct zone_worker *, int, int, int64_t,
+    char *, size_t);
 static void parent_send(struct zone_worker *, struct msgw *);
 static void parent_dispatch_worker(struct peer *, const struct mdoc *, void *);
 static void parent_bad_frame(struct peer *, const char *, void *);
@@ -153,9 +158,6 @@ int
 parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
     char *op_id, size_t len, const char **cause)
 {
-	struct msg_zone_op m;
-	int type;
-
 	if (shutting_down && op != OP_STOP) {
 		*cause = names_ctl_error(CTLERR_SHUTTING_DOWN);
 		return -1;
@@ -167,6 +169,18 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	if (op == OP_RESTART && zw->st.state != ZS_RUNNING &&
 	    zw->st.state != ZS_RUNNING_DEGRADED)
 		op = OP_COLD_START;
+	parent_zone_op_send(zw, op, trigger, timeout_ms, op_id, len);
+	return 0;
+}
+
+/* Send zw's worker operation op, with a new id that goes to op_id. */
+static void
+parent_zone_op_send(struct zone_worker *zw, int op, int trigger,
+    int64_t timeout_ms, char *op_id, size_t len)
+{
+	struct msg_zone_op m;
+	int type;
+
 	/* An operator's word ends what the policy had in mind. */
 	if ((trigger == TRIG_OPERATOR_START || trigger == TRIG_OPERATOR_STOP ||
 	    trigger == TRIG_OPERATOR_RESTART) && op != OP_RESET) {
@@ -197,7 +211,6 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	}
 	parent_send(zw, msg_pack_zone_op(type, &m));
 	snprintf(op_id, len, "%s", m.op_id);
-	return 0;
 }
 
 /*
@@ -266,55 +279,68 @@ parent_send(struct zone_worker *zw, struct msgw *w)
 	peer_send(zw->link, w);
 }
 
-/*
- * Open the link to zw's next worker: a socketpair whose parent end is set up
- * with the hello already queued.  Returns the worker's end, or -1.
- */
-static int
-parent_link_open(struct zone_worker *zw)
+/* zw's worker handed over its link (rendezvous): greet it on it. */
+static void
+parent_link_attach(struct zone_worker *zw, int fd)
 {
 	struct msg_hello hello;
-	int sv[2];
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("zone %s: socketpair", zw->zc->name);
-		return -1;
-	}
 	zw->hello = 0;
-	zw->link = peer_new(parent_loop, sv[0], FRAME_MAX, CONTROL_MAX_OUTPUT,
+	zw->link = peer_new(parent_loop, fd, FRAME_MAX, CONTROL_MAX_OUTPUT,
 	    &parent_link_ops, zw);
 	memset(&hello, 0, sizeof hello);
 	hello.version = PROTO_VERSION;
 	snprintf(hello.zone, sizeof hello.zone, "%s", zw->zc->name);
 	hello.pid = getpid();
 	parent_send(zw, msg_pack_hello(&hello));
-	return sv[1];
+}
+
+/* Links waiting at the rendezvous: each must come from its zone's worker. */
+static void
+parent_rendezvous_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct zone_worker *zw;
+	char zone[ZONE_NAME_MAX + 2];
+	pid_t pid;
+	int fd, r;
+
+	while ((r = rendezvous_recv(w->fd, zone, sizeof zone, &pid, &fd)) != 0) {
+		if (r == -1) {
+			log_warnx("rendezvous: a message that is not a link");
+			continue;
+		}
+		if ((zw = parent_zone(zone)) == NULL || zw->pid != pid ||
+		    zw->link != NULL) {
+			log_warnx("rendezvous: a link for zone %.64s from pid "
+			    "%ld, which is not its new worker", zone, (long)pid);
+			close(fd);
+			continue;
+		}
+		parent_link_attach(zw, fd);
+	}
 }
 
 /*
- * Fork the worker of zw on the link end fd (closed here either way); initial
- * is the status it starts in, or NULL.  Nothing but the fork and zw's own
- * fields is written here: every page the parent writes between two forks
- * would stay a private copy in the worker forked first (see parent_main).
- * The caller hands the pid to the reaper.
+ * Fork the worker of zw; initial is the status it starts in, or NULL.  The
+ * worker hands its link over at the rendezvous.  Nothing but the fork and
+ * zw's own fields is written here: every page the parent writes between two
+ * forks would stay a private copy in the worker forked first (see
+ * parent_fork_all).  The caller hands the pid to the reaper.
  */
 static int
-parent_fork_worker(struct zone_worker *zw, int fd,
-    const struct zone_status *initial)
+parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial)
 {
 	pid_t pid;
 
 	if ((pid = fork()) == -1) {
 		log_warn("zone %s: fork", zw->zc->name);
-		close(fd);
-		peer_free(zw->link);
-		zw->link = NULL;
 		return -1;
 	}
 	if (pid == 0)
-		worker_main(parent_cfg, zw->zc, fd, initial);
-	close(fd);
+		worker_main(parent_cfg, zw->zc, parent_rv[1], initial);
 	zw->pid = pid;
+	zw->hello = 0;
+	zw->link = NULL;
 	zw->forked_mono_ms = clock_mono_ms();
 	return 0;
 }
@@ -323,10 +349,7 @@ parent_fork_worker(struct zone_worker *zw, int fd,
 static int
 parent_fork(struct zone_worker *zw, const struct zone_status *initial)
 {
-	int fd;
-
-	if ((fd = parent_link_open(zw)) == -1 ||
-	    parent_fork_worker(zw, fd, initial) != 0)
+	if (parent_fork_worker(zw, initial) != 0)
 		return -1;
 	reaper_add(zw->pid, &parent_worker_reaper, zw);
 	log_debug("zone %s: forked worker pid %ld", zw->zc->name,
@@ -1245,27 +1268,20 @@ parent_boot(void)
 }
 
 /*
- * Fork every zone's worker at boot.  All links are opened first and the
- * forks follow one another with nothing in between, so that the workers
- * share the parent's pages as they were: a page the parent wrote between
- * two forks would be a private copy in each worker forked before it, and
- * a thousand workers would carry a thousand copies.
+ * Fork every zone's worker at boot, one right after another, so that the
+ * workers share the parent's pages as they were: a page the parent wrote
+ * between two forks would be a private copy in each worker forked before
+ * it, and a thousand workers would carry a thousand copies.
  */
 static void
 parent_fork_all(void)
 {
-	int *fds = xcalloc(nworkers + 1, sizeof *fds);
 	size_t i;
 
 	for (i = 0; i < nworkers; i++)
-		fds[i] = parent_link_open(&workers[i]);
-	for (i = 0; i < nworkers; i++) {
-		struct zone_worker *zw = &workers[i];
-
-		if (fds[i] == -1 || parent_fork_worker(zw, fds[i],
-		    zw->initial ? &zw->st : NULL) != 0)
-			zw->pid = 0;
-	}
+		if (parent_fork_worker(&workers[i], workers[i].initial ?
+		    &workers[i].st : NULL) != 0)
+			workers[i].pid = 0;
 	for (i = 0; i < nworkers; i++) {
 		struct zone_worker *zw = &workers[i];
 
@@ -1277,7 +1293,6 @@ parent_fork_all(void)
 			    zw->zc->name, (long)zw->pid);
 		}
 	}
-	free(fds);
 }
 
 /*
@@ -1335,6 +1350,13 @@ parent_main(struct config *cfg)
 	parent_boot();
 	if (control_listen(parent_loop, cfg) != 0)
 		return ZVD_EXIT_RUNNING;
+	if (rendezvous_open(parent_rv) == -1) {
+		log_warn("rendezvous");
+		return ZVD_EXIT_FAILURE;
+	}
+	ev_io_init(&parent_rv_watch, parent_rendezvous_cb, parent_rv[0],
+	    EV_READ);
+	ev_io_start(parent_loop, &parent_rv_watch);
 	parent_fork_all();
 	log_info("zonevisord %s started: %zu zones, control socket %s",
 	    PACKAGE_VERSION, nworkers, cfg->control_socket);
@@ -1347,6 +1369,9 @@ parent_main(struct config *cfg)
 	for (i = 0; i < nworkers; i++)
 		peer_free(workers[i].link);
 	free(workers);
+	ev_io_stop(parent_loop, &parent_rv_watch);
+	close(parent_rv[0]);
+	close(parent_rv[1]);
 	ev_loop_destroy(parent_loop);
 	lock_release(state_lock);
 	return ZVD_EXIT_OK;

@@ -19,6 +19,7 @@
 #include "zonevisor.h"
 
 static int proc_stat_field(pid_t, int, uint64_t *);
+static int proc_children_of(const char *, pid_t **, size_t *, size_t *);
 
 /* Read numeric field n (1-based, as in proc(5)) of /proc/PID/stat. */
 static int
@@ -84,10 +85,40 @@ proc_identity_matches(pid_t pid, uint64_t start_time)
 	return now == start_time;
 }
 
+/* Append the pids listed in the children file at path; -1 if unreadable. */
+static int
+proc_children_of(const char *path, pid_t **pids, size_t *n, size_t *cap)
+{
+	char buf[8192], *p, *next;
+	ssize_t len;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len < 0 || len == (ssize_t)sizeof buf - 1)
+		return -1;	/* too many to read at once: scan instead */
+	buf[len] = '\0';
+	for (p = buf; *p != '\0'; p = next) {
+		long pid = strtol(p, &next, 10);
+
+		if (next == p)
+			break;
+		if (*n == *cap) {
+			*cap = *cap == 0 ? 16 : *cap * 2;
+			*pids = xreallocarray(*pids, *cap, sizeof **pids);
+		}
+		(*pids)[(*n)++] = (pid_t)pid;
+	}
+	return 0;
+}
+
 /*
- * List the children of the calling process, which must be single-threaded
- * (zonevisord and its workers are): /proc/self/task/PID/children when the
- * kernel has it, one read; else a scan of /proc.  The caller frees *pids.
+ * List the children of the calling process: those of each of its threads
+ * (/proc/self/task/TID/children: a worker's VM is its worker thread's
+ * child, an orphan it inherits as a subreaper its main thread's) when the
+ * kernel has them; else a scan of /proc.  The caller frees *pids.
  */
 int
 proc_children(pid_t **pids, size_t *n)
@@ -96,32 +127,28 @@ proc_children(pid_t **pids, size_t *n)
 	struct dirent *de;
 	pid_t self = getpid(), ppid;
 	size_t cap = 0;
-	char path[64], buf[8192], *p, *next;
-	ssize_t len;
-	int fd;
+	char path[300];	/* a d_name is at most 255 bytes */
+	int ok = 0;
 
 	*pids = NULL;
 	*n = 0;
-	snprintf(path, sizeof path, "/proc/self/task/%ld/children", (long)self);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len >= 0 && len < (ssize_t)sizeof buf - 1) {
-			buf[len] = '\0';
-			for (p = buf; *p != '\0'; p = next) {
-				long pid = strtol(p, &next, 10);
-
-				if (next == p)
-					break;
-				if (*n == cap) {
-					cap = cap == 0 ? 16 : cap * 2;
-					*pids = xreallocarray(*pids, cap,
-					    sizeof **pids);
-				}
-				(*pids)[(*n)++] = (pid_t)pid;
-			}
-			return 0;
+	if ((d = opendir("/proc/self/task")) != NULL) {
+		ok = 1;
+		while (ok && (de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof path, "/proc/self/task/%s/children",
+			    de->d_name);
+			if (proc_children_of(path, pids, n, &cap) != 0)
+				ok = 0;
 		}
+		closedir(d);
+		if (ok)
+			return 0;
+		free(*pids);
+		*pids = NULL;
+		*n = 0;
+		cap = 0;
 	}
 	if ((d = opendir("/proc")) == NULL) {
 		log_warn("%s: opendir /proc", __func__);

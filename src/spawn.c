@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -157,12 +158,41 @@ spawn_preflight(const struct spawn_spec *spec, char *cause, size_t causelen)
 	return 0;
 }
 
-/* Give a child the signal dispositions and mask of a fresh process. */
+/* The descriptor limit zonevisord was started with, for its VMs. */
+static struct rlimit spawn_nofile;
+static int spawn_nofile_raised;
+
+/*
+ * Raise this process's soft limit on descriptors to the hard limit: the
+ * parent holds a link per zone, and a thousand zones would not fit the
+ * usual 1024.  VMs get the limit zonevisord was started with back
+ * (spawn_child_reset), as programs that use select() expect.
+ */
+void
+spawn_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	spawn_nofile = rl;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		spawn_nofile_raised = 1;
+}
+
+/*
+ * Give a child the signal dispositions and mask of a fresh process, and
+ * the descriptor limit zonevisord was started with.
+ */
 void
 spawn_child_reset(void)
 {
 	sigset_t none;
 	int sig;
+
+	if (spawn_nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &spawn_nofile);
 
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)

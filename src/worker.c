@@ -59,11 +59,10 @@ static const struct peer_ops worker_link_ops = {
 };
 
 /*
- * Make the freshly forked process a worker: die with the parent, drop every
- * descriptor but the link and stdio, reset signals, take a name, and become
- * a subreaper.  The link moves to descriptor 3: the loop's per-descriptor
- * table grows with the highest descriptor it watches, and the parent's end
- * of the thousandth zone's link sits above two thousand.  Returns the link.
+ * Make the freshly forked process a worker: take a name, die with the
+ * parent, drop every descriptor but the rendezvous and stdio, reset
+ * signals, and become a subreaper.  Returns the rendezvous, moved to
+ * descriptor 3.
  */
 static int
 worker_setup(const struct zone_config *zc, int fd)
@@ -71,6 +70,8 @@ worker_setup(const struct zone_config *zc, int fd)
 	pid_t parent = getppid();
 	char name[32];
 
+	snprintf(name, sizeof name, "zv:%s", zc->name);
+	prctl(PR_SET_NAME, name);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		log_warn("%s: PR_SET_PDEATHSIG", __func__);
 	if (getppid() != parent)
@@ -88,8 +89,6 @@ worker_setup(const struct zone_config *zc, int fd)
 	spawn_child_reset();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
-	snprintf(name, sizeof name, "zv:%s", zc->name);
-	prctl(PR_SET_NAME, name);
 	log_procinit(name);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("%s: PR_SET_CHILD_SUBREAPER", __func__);
@@ -328,7 +327,8 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 
 	args.cfg = cfg;
 	args.zc = zc;
-	args.fd = worker_setup(zc, fd);
+	if ((args.fd = rendezvous_link(worker_setup(zc, fd), zc->name)) == -1)
+		_exit(1);
 	args.initial = initial;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);

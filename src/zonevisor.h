@@ -208,6 +208,12 @@ int spawn_process(const struct spawn_spec *, struct spawn_result *, char *, size
 int spawn_resolve(const char *, const char *, char *, size_t);
 int spawn_preflight(const struct spawn_spec *, char *, size_t);
 void spawn_child_reset(void);
+void spawn_raise_nofile(void);
+
+/* rendezvous.c */
+int rendezvous_open(int [2]);
+int rendezvous_link(int, const char *);
+int rendezvous_recv(int, char *, size_t, pid_t *, int *);
 
 /* reaper.c */
 struct exit_info {

@@ -103,6 +103,7 @@ main(int argc, char **argv)
 	} else
 		log_init(1, cfg->log_level);
 	log_procinit("zonevisord");
+	spawn_raise_nofile();
 	ch = parent_main(cfg);
 	config_free(cfg);
 	return ch;

@@ -5,8 +5,10 @@
  * and stderr, or leave children behind (in its process group, or escaped
  * into a session of their own).  Without --start-file it uses
  * $FAKE_VM_START_FILE when that is set and not empty, so that supervisors
- * which run ./run with no arguments (runit, s6, daemontools) can run it
- * through a symlink and still have its start recorded.
+ * which run ./run without options (runit, s6, daemontools) can run it
+ * through a symlink and still have its start recorded; with
+ * $FAKE_VM_NOTIFY_FD it writes a newline to that descriptor once started
+ * (s6's readiness notification).
  */
 #include <sys/types.h>
 
@@ -66,7 +68,7 @@ main(int argc, char **argv)
 		{ "spew", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *start_file = NULL, *print = NULL, *escaped = NULL;
+	const char *start_file = NULL, *print = NULL, *escaped = NULL, *notify;
 	long exit_after = -1, spew = 0;
 	int ch, exit_code = 0, child = 0;
 
@@ -85,13 +87,21 @@ main(int argc, char **argv)
 		}
 	}
 	if (start_file == NULL) {
-		/* runit, s6 and daemontools run ./run with no arguments. */
+		/* runit, s6 and daemontools run ./run without options. */
 		start_file = getenv("FAKE_VM_START_FILE");
 		if (start_file != NULL && *start_file == '\0')
 			start_file = NULL;
 	}
 	if (start_file != NULL)
 		record_start(start_file, getpid());
+	/* s6: readiness is a newline on the service's notification fd. */
+	if ((notify = getenv("FAKE_VM_NOTIFY_FD")) != NULL && *notify != '\0') {
+		int fd = atoi(notify);
+
+		if (write(fd, "\n", 1) == -1)
+			perror("fake-vm: FAKE_VM_NOTIFY_FD");
+		close(fd);
+	}
 	if (print != NULL) {
 		printf("stdout: %s\n", print);
 		fflush(stdout);
