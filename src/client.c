@@ -71,15 +71,16 @@ client_send(struct client_conn *cc, struct msgw *w)
 }
 
 /*
- * Read the next answer, waiting until the monotonic deadline (ms; 0 for no
- * deadline).  NULL with *cause: "timeout", "connection closed" or why the
- * frame could not be read.
+ * Wait until the monotonic deadline (ms; 0 for no deadline) for a whole
+ * frame at the head of cc's buffer; its payload's length, or -1 with
+ * *cause: "timeout", "connection closed" or why it cannot be read.
  */
-struct mdoc *
-client_recv(struct client_conn *cc, int64_t deadline, const char **cause)
+static ssize_t
+client_frame(struct client_conn *cc, int64_t deadline, const char **cause)
 {
 	for (;;) {
 		struct pollfd pfd = { cc->fd, POLLIN, 0 };
+		size_t want = FRAME_HEADER;
 		int timeout = -1;
 		ssize_t n;
 
@@ -90,24 +91,18 @@ client_recv(struct client_conn *cc, int64_t deadline, const char **cause)
 
 			if (flen > CLIENT_MAX_ANSWER) {
 				*cause = "answer too large";
-				return NULL;
+				return -1;
 			}
-			if (cc->len >= FRAME_HEADER + flen) {
-				struct mdoc *doc = mdoc_parse(cc->buf +
-				    FRAME_HEADER, flen, cause);
-
-				memmove(cc->buf, cc->buf + FRAME_HEADER + flen,
-				    cc->len - FRAME_HEADER - flen);
-				cc->len -= FRAME_HEADER + flen;
-				return doc;
-			}
+			if (cc->len >= FRAME_HEADER + flen)
+				return (ssize_t)flen;
+			want = FRAME_HEADER + flen;
 		}
 		if (deadline > 0) {
 			int64_t left = deadline - clock_mono_ms();
 
 			if (left <= 0) {
 				*cause = "timeout";
-				return NULL;
+				return -1;
 			}
 			timeout = left > 1000000 ? 1000000 : (int)left;
 		}
@@ -116,8 +111,10 @@ client_recv(struct client_conn *cc, int64_t deadline, const char **cause)
 			continue;
 		if (n == 0)
 			continue;
-		if (cc->len == cc->cap) {
-			cc->cap = cc->cap == 0 ? 65536 : cc->cap * 2;
+		/* Room for the whole frame at once when its size is known. */
+		if (cc->len == cc->cap || want > cc->cap) {
+			while (cc->cap < want || cc->len == cc->cap)
+				cc->cap = cc->cap == 0 ? 65536 : cc->cap * 2;
 			cc->buf = xreallocarray(cc->buf, cc->cap, 1);
 		}
 		n = read(cc->fd, cc->buf + cc->len, cc->cap - cc->len);
@@ -125,10 +122,62 @@ client_recv(struct client_conn *cc, int64_t deadline, const char **cause)
 			continue;
 		if (n <= 0) {
 			*cause = n == 0 ? "connection closed" : strerror(errno);
-			return NULL;
+			return -1;
 		}
 		cc->len += (size_t)n;
 	}
+}
+
+/* Drop the frame at the head of cc's buffer (flen payload bytes). */
+static void
+client_consume(struct client_conn *cc, size_t flen)
+{
+	memmove(cc->buf, cc->buf + FRAME_HEADER + flen,
+	    cc->len - FRAME_HEADER - flen);
+	cc->len -= FRAME_HEADER + flen;
+}
+
+/*
+ * Read the next answer, waiting until the monotonic deadline (ms; 0 for no
+ * deadline).  NULL with *cause: "timeout", "connection closed" or why the
+ * frame could not be read.
+ */
+struct mdoc *
+client_recv(struct client_conn *cc, int64_t deadline, const char **cause)
+{
+	struct mdoc *doc;
+	ssize_t flen;
+
+	if (cc->raw > 0) {
+		client_consume(cc, cc->raw - FRAME_HEADER);
+		cc->raw = 0;
+	}
+	if ((flen = client_frame(cc, deadline, cause)) == -1)
+		return NULL;
+	doc = mdoc_parse(cc->buf + FRAME_HEADER, (size_t)flen, cause);
+	client_consume(cc, (size_t)flen);
+	return doc;
+}
+
+/*
+ * The next answer's payload as it came, not decoded, valid until the next
+ * call on cc; *len is its size.  NULL with *cause as client_recv().
+ */
+const char *
+client_recv_raw(struct client_conn *cc, int64_t deadline, size_t *len,
+    const char **cause)
+{
+	ssize_t flen;
+
+	if (cc->raw > 0) {
+		client_consume(cc, cc->raw - FRAME_HEADER);
+		cc->raw = 0;
+	}
+	if ((flen = client_frame(cc, deadline, cause)) == -1)
+		return NULL;
+	cc->raw = FRAME_HEADER + (size_t)flen;
+	*len = (size_t)flen;
+	return cc->buf + FRAME_HEADER;
 }
 
 /* Close the connection. */

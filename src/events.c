@@ -109,7 +109,7 @@ events_pack(struct msgw *w, const struct event_list *l)
 {
 	size_t i;
 
-	msgw_str(w, "records");
+	msgw_key(w, "records");
 	msgw_array_begin(w);
 	for (i = 0; i < l->n; i++) {
 		const struct event *e = &l->events[(l->head + i) % l->n];
@@ -117,7 +117,7 @@ events_pack(struct msgw *w, const struct event_list *l)
 		msgw_raw(w, e->data, e->len);
 	}
 	msgw_array_end(w);
-	msgw_str(w, "problems");
+	msgw_key(w, "problems");
 	msgw_array_begin(w);
 	for (i = 0; i < l->nproblems; i++)
 		msgw_str(w, l->problems[i]);

@@ -17,18 +17,22 @@
 #include "xmalloc.h"
 #include "zonevisor.h"
 
-/* JSON under construction. */
+/* JSON under construction; with out set, written out as it grows. */
 struct jbuf {
 	char	*p;
 	size_t	 len;
 	size_t	 cap;
+	FILE	*out;
 };
 
+#define JB_FLUSH	65536	/* bytes held before they go to out */
+
 static size_t utf8_len(const unsigned char *, size_t);
-static void jb_put(struct jbuf *, const void *, size_t);
+static void jb_grow(struct jbuf *, size_t);
 static void jb_str(struct jbuf *, const char *, size_t);
 static void jb_int(struct jbuf *, int64_t);
 static void jb_value(struct jbuf *, const struct mval *);
+static int jb_raw(struct jbuf *, const char *, size_t, size_t *, int);
 
 #define JB_LIT(b, s)	jb_put((b), (s), sizeof (s) - 1)
 
@@ -71,23 +75,50 @@ static const unsigned char jb_plain[256] = {
 	[' '] = 1, ['!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1
 };
 
-/* Make room for len more bytes. */
-static void
-jb_reserve(struct jbuf *b, size_t len)
+/*
+ * Whether none of the eight bytes at s needs an escape or is beyond ASCII
+ * (each at least 0x20, below 0x7f, neither '"' nor '\\'), with the usual
+ * bit tricks: x - 0x01.. & ~x has a high bit set where a byte of x is zero,
+ * x - 0x20.. & ~x where one is below 0x20, x + 0x01.. where one is 0x7f.
+ * Exact once no byte has its high bit set, which is tested first.
+ */
+static inline int
+jb_plain8(const unsigned char *s)
 {
-	if (b->len + len <= b->cap)
-		return;
+	const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+	uint64_t w, q, b, bad;
+
+	memcpy(&w, s, sizeof w);
+	if ((w & highs) != 0)
+		return 0;
+	q = w ^ (ones * '"');
+	b = w ^ (ones * '\\');
+	bad = ((w - ones * 0x20) & ~w) | (w + ones) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b);
+	return (bad & highs) == 0;
+}
+
+/* Grow the buffer for len more bytes (jb_reserve's slow path). */
+static void
+jb_grow(struct jbuf *b, size_t len)
+{
 	while (b->len + len > b->cap)
 		b->cap = b->cap == 0 ? 4096 : b->cap * 2;
 	b->p = xreallocarray(b->p, b->cap, 1);
 }
 
-/* Append len bytes. */
-static void
+/* Make room for len more bytes. */
+static inline void
+jb_reserve(struct jbuf *b, size_t len)
+{
+	if (b->len + len > b->cap)
+		jb_grow(b, len);
+}
+
+/* Append len bytes (inline: most are a literal's one to five). */
+static inline void
 jb_put(struct jbuf *b, const void *data, size_t len)
 {
-	if (len == 0)
-		return;
 	jb_reserve(b, len);
 	memcpy(b->p + b->len, data, len);
 	b->len += len;
@@ -111,8 +142,15 @@ jb_str(struct jbuf *b, const char *str, size_t len)
 	while (i < len) {
 		unsigned char c;
 
+		size_t run = i;
+
+		/* Eight bytes at a time while none needs an escape. */
+		while (len - i >= 8 && jb_plain8(s + i))
+			i += 8;
 		while (i < len && jb_plain[s[i]])
-			*o++ = (char)s[i++];
+			i++;
+		memcpy(o, s + run, i - run);
+		o += i - run;
 		if (i == len)
 			break;
 		c = s[i];
@@ -233,11 +271,113 @@ jb_value(struct jbuf *b, const struct mval *v)
 	}
 }
 
+/*
+ * Append the msgpack value at *off in data as JSON, read in place, at most
+ * depth containers deep (as jb_value prints a decoded one); -1 if the
+ * bytes are malformed.
+ */
+static int
+jb_raw(struct jbuf *b, const char *data, size_t len, size_t *off, int depth)
+{
+	struct mitem it;
+	char num[32];
+	uint64_t i;
+
+	if (depth < 0 || mraw_item(data, len, off, &it) != 0)
+		return -1;
+	switch (it.kind) {
+	case MV_NIL:
+	case MV_BIN:
+	case MV_EXT:
+		JB_LIT(b, "null");
+		break;
+	case MV_BOOL:
+		if (it.b)
+			JB_LIT(b, "true");
+		else
+			JB_LIT(b, "false");
+		break;
+	case MV_INT:
+		if (it.big)
+			JB_LIT(b, "null");	/* as mval_int() refuses it */
+		else
+			jb_int(b, it.i);
+		break;
+	case MV_FLOAT:
+		if (isfinite(it.d))
+			jb_put(b, num, (size_t)snprintf(num, sizeof num,
+			    "%.17g", it.d));
+		else
+			JB_LIT(b, "null");
+		break;
+	case MV_STR:
+		jb_str(b, it.s, it.len);
+		break;
+	case MV_ARRAY:
+		JB_LIT(b, "[");
+		for (i = 0; i < it.len; i++) {
+			if (i > 0)
+				JB_LIT(b, ",");
+			if (jb_raw(b, data, len, off, depth - 1) != 0)
+				return -1;
+			if (b->out != NULL && b->len >= JB_FLUSH) {
+				fwrite(b->p, 1, b->len, b->out);
+				b->len = 0;
+			}
+		}
+		JB_LIT(b, "]");
+		break;
+	case MV_MAP:
+		JB_LIT(b, "{");
+		for (i = 0; i < it.len; i++) {
+			struct mitem k;
+			size_t koff = *off;
+
+			if (i > 0)
+				JB_LIT(b, ",");
+			if (mraw_item(data, len, off, &k) != 0)
+				return -1;
+			if (k.kind == MV_STR)
+				jb_str(b, k.s, k.len);
+			else {	/* the daemon sends string keys only */
+				*off = koff;
+				if (mraw_skip(data, len, off, depth - 1) != 0)
+					return -1;
+				JB_LIT(b, "\"?\"");
+			}
+			JB_LIT(b, ":");
+			if (jb_raw(b, data, len, off, depth - 1) != 0)
+				return -1;
+		}
+		JB_LIT(b, "}");
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Print the msgpack value at data + off as JSON without decoding it first
+ * (zonectl --json status: half a megabyte for a thousand zones), written
+ * out as it goes, in pieces of JB_FLUSH.  Returns -1 if the bytes turn out
+ * to be malformed: what came before them has been printed.
+ */
+int
+json_print_raw(FILE *f, const void *data, size_t len, size_t off)
+{
+	struct jbuf b = { NULL, 0, 0, f };
+	int r;
+
+	r = jb_raw(&b, data, len, &off, MSG_MAX_DEPTH);
+	fwrite(b.p, 1, b.len, f);
+	free(b.p);
+	return r;
+}
+
 /* Print v as JSON (compact, one line, no newline). */
 void
 json_print(FILE *f, const struct mval *v)
 {
-	struct jbuf b = { NULL, 0, 0 };
+	struct jbuf b = { NULL, 0, 0, NULL };
 
 	jb_value(&b, v);
 	fwrite(b.p, 1, b.len, f);
@@ -248,7 +388,7 @@ json_print(FILE *f, const struct mval *v)
 void
 json_string(FILE *f, const char *s, size_t len)
 {
-	struct jbuf b = { NULL, 0, 0 };
+	struct jbuf b = { NULL, 0, 0, NULL };
 
 	jb_str(&b, s, len);
 	fwrite(b.p, 1, b.len, f);

@@ -26,9 +26,17 @@ struct msgw_level {
 	int		map;
 };
 
+/*
+ * A frame under construction.  The writer encodes msgpack itself, into one
+ * buffer: a status of a thousand zones is thirty thousand values, and
+ * msgpack-c's packer calls a write callback twice for each of them.
+ */
 struct msgw {
-	msgpack_sbuffer		sb;
-	msgpack_packer		pk;
+	struct {
+		char	*data;
+		size_t	 size;
+		size_t	 alloc;
+	}			sb;
 	struct msgw_level	lv[MSG_MAX_DEPTH];
 	int			depth;
 	uint32_t		top;
@@ -36,9 +44,13 @@ struct msgw {
 
 struct mdoc {
 	msgpack_unpacked	u;
+	char			*data;	/* the payload: strings point into it */
 };
 
 static void msgw_count(struct msgw *);
+static char *msgw_room(struct msgw *, size_t);
+static void msgw_put(struct msgw *, const void *, size_t);
+static void msgw_put_be(struct msgw *, unsigned char, uint64_t, int);
 static void msgw_container_begin(struct msgw *, int);
 static void msgw_container_end(struct msgw *, int);
 static void put_be32(char *, uint32_t);
@@ -57,12 +69,9 @@ msgw_new(void)
 	struct msgw *w = xcalloc(1, sizeof *w);
 
 	/* Most frames are small: start at MSGW_INITIAL, not msgpack's 8 KiB. */
-	msgpack_sbuffer_init(&w->sb);
 	w->sb.data = xmalloc(MSGW_INITIAL);
 	w->sb.alloc = MSGW_INITIAL;
-	msgpack_packer_init(&w->pk, &w->sb, msgpack_sbuffer_write);
-	if (msgpack_sbuffer_write(&w->sb, "\0\0\0\0", FRAME_HEADER) != 0)
-		fatalx("%s: out of memory", __func__);
+	msgw_put(w, "\0\0\0\0", FRAME_HEADER);
 	return w;
 }
 
@@ -72,7 +81,7 @@ msgw_free(struct msgw *w)
 {
 	if (w == NULL)
 		return;
-	msgpack_sbuffer_destroy(&w->sb);
+	free(w->sb.data);
 	free(w);
 }
 
@@ -99,8 +108,7 @@ msgw_container_begin(struct msgw *w, int map)
 	w->lv[w->depth].n = 0;
 	w->lv[w->depth].map = map;
 	w->depth++;
-	if (msgpack_sbuffer_write(&w->sb, hdr, sizeof hdr) != 0)
-		fatalx("%s: out of memory", __func__);
+	msgw_put(w, hdr, sizeof hdr);
 }
 
 /* Close the innermost container and patch its count. */
@@ -145,39 +153,100 @@ msgw_map_end(struct msgw *w)
 	msgw_container_end(w, 1);
 }
 
-/* Add a signed integer. */
+/* Room for len more bytes: the buffer doubles. */
+static char *
+msgw_room(struct msgw *w, size_t len)
+{
+	if (w->sb.alloc - w->sb.size < len) {
+		while (w->sb.alloc - w->sb.size < len)
+			w->sb.alloc *= 2;
+		w->sb.data = xreallocarray(w->sb.data, w->sb.alloc, 1);
+	}
+	return w->sb.data + w->sb.size;
+}
+
+/* Append len bytes as they are. */
+static void
+msgw_put(struct msgw *w, const void *data, size_t len)
+{
+	memcpy(msgw_room(w, len), data, len);
+	w->sb.size += len;
+}
+
+/* Append a type byte and v in n big-endian bytes. */
+static void
+msgw_put_be(struct msgw *w, unsigned char type, uint64_t v, int n)
+{
+	unsigned char *p = (unsigned char *)msgw_room(w, 9);
+	int i;
+
+	p[0] = type;
+	for (i = n; i > 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+	w->sb.size += (size_t)n + 1;
+}
+
+/* Add a signed integer, in its shortest msgpack form. */
 void
 msgw_int(struct msgw *w, int64_t v)
 {
+	unsigned char c;
+
 	msgw_count(w);
-	msgpack_pack_int64(&w->pk, v);
+	if (v >= 0) {
+		if (v < 128) {
+			c = (unsigned char)v;	/* positive fixint */
+			msgw_put(w, &c, 1);
+		} else if (v <= UINT8_MAX)
+			msgw_put_be(w, 0xcc, (uint64_t)v, 1);
+		else if (v <= UINT16_MAX)
+			msgw_put_be(w, 0xcd, (uint64_t)v, 2);
+		else if (v <= UINT32_MAX)
+			msgw_put_be(w, 0xce, (uint64_t)v, 4);
+		else
+			msgw_put_be(w, 0xcf, (uint64_t)v, 8);
+	} else if (v >= -32) {
+		c = (unsigned char)(0xe0 | (v & 0x1f));	/* negative fixint */
+		msgw_put(w, &c, 1);
+	} else if (v >= INT8_MIN)
+		msgw_put_be(w, 0xd0, (uint64_t)v & 0xff, 1);
+	else if (v >= INT16_MIN)
+		msgw_put_be(w, 0xd1, (uint64_t)v & 0xffff, 2);
+	else if (v >= INT32_MIN)
+		msgw_put_be(w, 0xd2, (uint64_t)v & 0xffffffff, 4);
+	else
+		msgw_put_be(w, 0xd3, (uint64_t)v, 8);
 }
 
 /* Add a boolean. */
 void
 msgw_bool(struct msgw *w, int v)
 {
+	unsigned char c = v ? 0xc3 : 0xc2;
+
 	msgw_count(w);
-	if (v)
-		msgpack_pack_true(&w->pk);
-	else
-		msgpack_pack_false(&w->pk);
+	msgw_put(w, &c, 1);
 }
 
 /* Add nil. */
 void
 msgw_nil(struct msgw *w)
 {
+	unsigned char c = 0xc0;
+
 	msgw_count(w);
-	msgpack_pack_nil(&w->pk);
+	msgw_put(w, &c, 1);
 }
 
-/* Add a double. */
+/* Add a double (float 64). */
 void
 msgw_double(struct msgw *w, double v)
 {
+	uint64_t bits;
+
 	msgw_count(w);
-	msgpack_pack_double(&w->pk, v);
+	memcpy(&bits, &v, sizeof bits);
+	msgw_put_be(w, 0xcb, bits, 8);
 }
 
 /* Add a string, or nil for NULL. */
@@ -194,9 +263,30 @@ msgw_str(struct msgw *w, const char *s)
 void
 msgw_strn(struct msgw *w, const char *s, size_t len)
 {
+	unsigned char *p;
+
 	msgw_count(w);
-	msgpack_pack_str(&w->pk, len);
-	msgpack_pack_str_body(&w->pk, s, len);
+	p = (unsigned char *)msgw_room(w, len + 5);
+	if (len < 32) {
+		*p++ = (unsigned char)(0xa0 | len);	/* fixstr */
+		w->sb.size += 1;
+	} else if (len <= UINT8_MAX) {
+		*p++ = 0xd9;
+		*p++ = (unsigned char)len;
+		w->sb.size += 2;
+	} else if (len <= UINT16_MAX) {
+		*p++ = 0xda;
+		*p++ = (unsigned char)(len >> 8);
+		*p++ = (unsigned char)len;
+		w->sb.size += 3;
+	} else {
+		*p++ = 0xdb;
+		put_be32((char *)p, (uint32_t)len);
+		p += 4;
+		w->sb.size += 5;
+	}
+	memcpy(p, s, len);
+	w->sb.size += len;
 }
 
 /* Add one value already encoded as msgpack (a record read from disk). */
@@ -204,8 +294,7 @@ void
 msgw_raw(struct msgw *w, const void *data, size_t len)
 {
 	msgw_count(w);
-	if (msgpack_sbuffer_write(&w->sb, data, len) != 0)
-		fatalx("%s: out of memory", __func__);
+	msgw_put(w, data, len);
 }
 
 /* Finish the frame: exactly one top-level object, header patched. */
@@ -366,6 +455,198 @@ truncated:
 	return -1;
 }
 
+/* n big-endian bytes at p. */
+static uint64_t
+get_be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/*
+ * Read the header of the msgpack value at *off in data (len bytes) without
+ * building anything, for code that walks a large answer once (zonectl's
+ * JSON): scalars and strings whole, containers as their count (the
+ * elements follow), binary and extension values skipped.  Advances *off;
+ * -1 if the bytes are not msgpack or run past len.
+ */
+int
+mraw_item(const void *data, size_t len, size_t *off, struct mitem *it)
+{
+	const unsigned char *p = data;
+	size_t pos = *off, need = 0;
+	uint64_t u;
+	unsigned char b;
+	int n = 0;
+
+	if (pos >= len)
+		return -1;
+	b = p[pos++];
+	/* The most common first: short strings (keys), small integers, nil. */
+	if (b >= 0xa0 && b <= 0xbf && (size_t)(b & 0x1f) <= len - pos) {
+		it->kind = MV_STR;
+		it->len = b & 0x1f;
+		it->s = (const char *)p + pos;
+		*off = pos + it->len;
+		return 0;
+	}
+	if (b <= 0x7f) {
+		it->kind = MV_INT;
+		it->i = b;
+		it->big = 0;
+		*off = pos;
+		return 0;
+	}
+	if (b == 0xc0) {
+		it->kind = MV_NIL;
+		*off = pos;
+		return 0;
+	}
+	memset(it, 0, sizeof *it);
+	if (b <= 0x7f || b >= 0xe0) {
+		it->kind = MV_INT;
+		it->i = b <= 0x7f ? b : (int8_t)b;
+	} else if (b <= 0x8f || (b >= 0x90 && b <= 0x9f)) {
+		it->kind = b <= 0x8f ? MV_MAP : MV_ARRAY;
+		it->len = b & 0x0f;
+	} else if (b <= 0xbf) {
+		it->kind = MV_STR;
+		it->len = b & 0x1f;
+	} else {
+		switch (b) {
+		case 0xc0: it->kind = MV_NIL; break;
+		case 0xc2: case 0xc3: it->kind = MV_BOOL; it->b = b == 0xc3; break;
+		case 0xc4: case 0xc5: case 0xc6:
+			it->kind = MV_BIN; n = 1 << (b - 0xc4); break;
+		case 0xc7: case 0xc8: case 0xc9:
+			it->kind = MV_EXT; n = 1 << (b - 0xc7); need = 1; break;
+		case 0xca: it->kind = MV_FLOAT; n = 4; break;
+		case 0xcb: it->kind = MV_FLOAT; n = 8; break;
+		case 0xcc: case 0xcd: case 0xce: case 0xcf:
+		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+			it->kind = MV_INT;
+			n = 1 << ((b - 0xcc) & 3);
+			break;
+		case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
+			it->kind = MV_EXT; need = 1 + ((size_t)1 << (b - 0xd4));
+			break;
+		case 0xd9: case 0xda: case 0xdb:
+			it->kind = MV_STR; n = 1 << (b - 0xd9); break;
+		case 0xdc: case 0xdd:
+			it->kind = MV_ARRAY; n = b == 0xdc ? 2 : 4; break;
+		case 0xde: case 0xdf:
+			it->kind = MV_MAP; n = b == 0xde ? 2 : 4; break;
+		default:
+			return -1;
+		}
+	}
+	if ((size_t)n > len - pos)
+		return -1;
+	u = get_be(p + pos, n);
+	pos += (size_t)n;
+	switch (it->kind) {
+	case MV_INT:
+		if (b >= 0xcc && b <= 0xcf) {
+			it->i = (int64_t)u;
+			it->big = u > INT64_MAX;
+		} else if (b >= 0xd0 && b <= 0xd3)	/* sign-extend */
+			it->i = n == 8 ? (int64_t)u : (int64_t)(u ^
+			    ((uint64_t)1 << (8 * n - 1))) -
+			    ((int64_t)1 << (8 * n - 1));
+		break;
+	case MV_FLOAT:
+		if (n == 4) {
+			uint32_t f32 = (uint32_t)u;
+			float f;
+
+			memcpy(&f, &f32, sizeof f);
+			it->d = f;
+		} else
+			memcpy(&it->d, &u, sizeof it->d);
+		break;
+	case MV_STR:
+		if (n > 0)
+			it->len = u;
+		if (it->len > len - pos)
+			return -1;
+		it->s = (const char *)p + pos;
+		pos += it->len;
+		break;
+	case MV_BIN:
+	case MV_EXT:
+		need += n > 0 ? u : 0;
+		if (need > len - pos)
+			return -1;
+		pos += need;
+		break;
+	case MV_ARRAY:
+	case MV_MAP:
+		if (n > 0)
+			it->len = u;
+		/* Each element takes a byte at least (a map's two). */
+		if (it->len > (len - pos) / (it->kind == MV_MAP ? 2 : 1))
+			return -1;
+		break;
+	default:
+		break;
+	}
+	*off = pos;
+	return 0;
+}
+
+/* Skip the whole value at *off, at most depth containers deep; -1 if bad. */
+int
+mraw_skip(const void *data, size_t len, size_t *off, int depth)
+{
+	struct mitem it;
+	uint64_t i, n;
+
+	if (depth < 0 || mraw_item(data, len, off, &it) != 0)
+		return -1;
+	if (it.kind != MV_ARRAY && it.kind != MV_MAP)
+		return 0;
+	n = it.kind == MV_MAP ? 2 * it.len : it.len;
+	for (i = 0; i < n; i++)
+		if (mraw_skip(data, len, off, depth - 1) != 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Find key in the map at the start of data: 0 with *off at its value, 1
+ * if the map has no such key, -1 if data is no map or is malformed.
+ */
+int
+mraw_get(const void *data, size_t len, const char *key, size_t *off)
+{
+	struct mitem it;
+	size_t pos = 0, klen = strlen(key);
+	uint64_t i;
+
+	if (mraw_item(data, len, &pos, &it) != 0 || it.kind != MV_MAP)
+		return -1;
+	for (i = 0; i < it.len; i++) {
+		struct mitem k;
+
+		if (mraw_item(data, len, &pos, &k) != 0)
+			return -1;
+		if (k.kind == MV_STR && k.len == klen &&
+		    memcmp(k.s, key, klen) == 0) {
+			*off = pos;
+			return 0;
+		}
+		if ((k.kind == MV_ARRAY || k.kind == MV_MAP) && k.len > 0)
+			return -1;	/* keys are strings here */
+		if (mraw_skip(data, len, &pos, MSG_MAX_DEPTH) != 0)
+			return -1;
+	}
+	return 1;
+}
+
 /* Check and decode one payload; NULL with *cause set when it is malformed. */
 struct mdoc *
 mdoc_parse(const void *data, size_t len, const char **cause)
@@ -385,11 +666,17 @@ mdoc_parse(const void *data, size_t len, const char **cause)
 	 * message); it grows by itself when the values need more.
 	 */
 	d = xcalloc(1, sizeof *d);
+	/*
+	 * A copy of its own: msgpack-c's strings point into the bytes it
+	 * unpacked, and the caller's buffer moves on to the next frame.
+	 */
+	d->data = xmalloc(len);
+	memcpy(d->data, data, len);
 	msgpack_unpacked_init(&d->u);
 	chunk = len < 256 ? 1024 : len < 16384 ? len * 4 : 65536;
 	if ((d->u.zone = msgpack_zone_new(chunk)) == NULL)
 		fatalx("%s: out of memory", __func__);
-	rc = msgpack_unpack(data, len, &off, d->u.zone, &d->u.data);
+	rc = msgpack_unpack(d->data, len, &off, d->u.zone, &d->u.data);
 	if (rc != MSGPACK_UNPACK_SUCCESS || off != len) {
 		*cause = rc == MSGPACK_UNPACK_NOMEM_ERROR ?
 		    "message too large to decode" : "malformed msgpack";
@@ -413,6 +700,7 @@ mdoc_free(struct mdoc *d)
 	if (d == NULL)
 		return;
 	msgpack_unpacked_destroy(&d->u);
+	free(d->data);
 	free(d);
 }
 
@@ -974,9 +1262,9 @@ pack_vm(struct msgw *w, const struct vm_ident *vm)
 		return;
 	}
 	msgw_map_begin(w);
-	msgw_str(w, "pid");
+	msgw_key(w, "pid");
 	msgw_int(w, vm->pid);
-	msgw_str(w, "start_time");
+	msgw_key(w, "start_time");
 	msgw_int(w, (int64_t)vm->start_time);
 	msgw_map_end(w);
 }
@@ -991,42 +1279,42 @@ msg_pack_record(const struct record *rec)
 	struct msgw *w = msgw_new();
 
 	msgw_map_begin(w);
-	msgw_str(w, "zone");
+	msgw_key(w, "zone");
 	msgw_str(w, rec->zone);
-	msgw_str(w, "kind");
+	msgw_key(w, "kind");
 	msgw_str(w, names_record(rec->kind));
-	msgw_str(w, "observed_at");
+	msgw_key(w, "observed_at");
 	msgw_int(w, rec->observed_at_ms);
-	msgw_str(w, "operation_id");
+	msgw_key(w, "operation_id");
 	msgw_str(w, rec->op_id);
-	msgw_str(w, "trigger");
+	msgw_key(w, "trigger");
 	msgw_str(w, rec->trigger >= 0 ? names_trigger(rec->trigger) : NULL);
-	msgw_str(w, "supervisor_pid");
+	msgw_key(w, "supervisor_pid");
 	msgw_int(w, rec->supervisor_pid);
-	msgw_str(w, "generation");
+	msgw_key(w, "generation");
 	msgw_int(w, (int64_t)rec->generation);
 	if (rec->previous_vm.pid != 0) {
-		msgw_str(w, "previous_vm");
+		msgw_key(w, "previous_vm");
 		pack_vm(w, &rec->previous_vm);
 	}
 	if (rec->current_vm.pid != 0) {
-		msgw_str(w, "current_vm");
+		msgw_key(w, "current_vm");
 		pack_vm(w, &rec->current_vm);
 	}
 	if (rec->error != ERR_NONE) {
-		msgw_str(w, "error_code");
+		msgw_key(w, "error_code");
 		msgw_str(w, names_error(rec->error));
 	}
 	if (rec->message != NULL && rec->message[0] != '\0') {
-		msgw_str(w, "error_message");
+		msgw_key(w, "error_message");
 		msgw_str(w, rec->message);
 	}
 	if (rec->evidence != EVD_NONE) {
-		msgw_str(w, "evidence");
+		msgw_key(w, "evidence");
 		msgw_map_begin(w);
-		msgw_str(w, "kind");
+		msgw_key(w, "kind");
 		msgw_str(w, names_evidence(rec->evidence));
-		msgw_str(w, "detail");
+		msgw_key(w, "detail");
 		msgw_str(w, rec->detail);
 		msgw_map_end(w);
 	}

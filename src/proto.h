@@ -312,6 +312,8 @@ void msgw_nil(struct msgw *);
 void msgw_double(struct msgw *, double);
 void msgw_str(struct msgw *, const char *);		/* NULL packs nil */
 void msgw_strn(struct msgw *, const char *, size_t);
+/* A string literal, a key most often: its length is known when compiled. */
+#define msgw_key(w, lit)	msgw_strn((w), "" lit, sizeof(lit) - 1)
 void msgw_raw(struct msgw *, const void *, size_t);
 const void *msgw_frame(struct msgw *, size_t *);
 void msgw_reserve(struct msgw *, size_t);
@@ -326,6 +328,20 @@ struct mdoc *mdoc_parse(const void *, size_t, const char **);
 const struct mval *mdoc_root(const struct mdoc *);
 void mdoc_free(struct mdoc *);
 enum mval_kind mval_kind(const struct mval *);
+
+/* One msgpack value's header, read in place (mraw_item). */
+struct mitem {
+	enum mval_kind	 kind;
+	int64_t		 i;	/* MV_INT */
+	int		 big;	/* MV_INT above INT64_MAX */
+	double		 d;	/* MV_FLOAT */
+	int		 b;	/* MV_BOOL */
+	const char	*s;	/* MV_STR: not NUL-terminated */
+	uint64_t	 len;	/* MV_STR bytes, MV_ARRAY/MV_MAP entries */
+};
+int mraw_item(const void *, size_t, size_t *, struct mitem *);
+int mraw_skip(const void *, size_t, size_t *, int);
+int mraw_get(const void *, size_t, const char *, size_t *);
 int mval_int(const struct mval *, int64_t *);
 int mval_bool(const struct mval *, int *);
 int mval_double(const struct mval *, double *);

@@ -36,9 +36,9 @@ status_pack_error(struct msgw *w, int error, const char *message)
 		return;
 	}
 	msgw_map_begin(w);
-	msgw_str(w, "code");
+	msgw_key(w, "code");
 	msgw_str(w, names_error(error));
-	msgw_str(w, "message");
+	msgw_key(w, "message");
 	msgw_str(w, message);
 	msgw_map_end(w);
 }
@@ -52,9 +52,9 @@ status_pack_evidence(struct msgw *w, const struct zone_status *st)
 		return;
 	}
 	msgw_map_begin(w);
-	msgw_str(w, "kind");
+	msgw_key(w, "kind");
 	msgw_str(w, names_evidence(st->evidence));
-	msgw_str(w, "detail");
+	msgw_key(w, "detail");
 	msgw_str(w, st->evidence_detail);
 	msgw_map_end(w);
 }
@@ -71,23 +71,23 @@ status_pack_recovery(struct msgw *w, const struct recovery *r, int64_t now)
 	if (in < 0)
 		in = 0;
 	msgw_map_begin(w);
-	msgw_str(w, "state");
+	msgw_key(w, "state");
 	msgw_str(w, names_recovery_state(r->state));
-	msgw_str(w, "next_attempt_in_ms");
+	msgw_key(w, "next_attempt_in_ms");
 	if (r->state == RS_SCHEDULED || r->state == RS_SUSPENDED)
 		msgw_int(w, in);
 	else
 		msgw_nil(w);
-	msgw_str(w, "suspended_until");
+	msgw_key(w, "suspended_until");
 	if (r->state == RS_SUSPENDED)
 		msgw_int(w, now + in);
 	else
 		msgw_nil(w);
-	msgw_str(w, "consecutive_failures");
+	msgw_key(w, "consecutive_failures");
 	msgw_int(w, recovery_consecutive(r));
-	msgw_str(w, "failed_recoveries");
+	msgw_key(w, "failed_recoveries");
 	msgw_int(w, recovery_failed_total(r));
-	msgw_str(w, "suspensions");
+	msgw_key(w, "suspensions");
 	msgw_int(w, r->suspensions);
 	msgw_map_end(w);
 }
@@ -101,11 +101,11 @@ status_pack_vm(struct msgw *w, const struct zone_status *st, int64_t now)
 		return;
 	}
 	msgw_map_begin(w);
-	msgw_str(w, "pid");
+	msgw_key(w, "pid");
 	msgw_int(w, st->pid);
-	msgw_str(w, "start_time");
+	msgw_key(w, "start_time");
 	msgw_int(w, (int64_t)st->vm_start);
-	msgw_str(w, "uptime_s");
+	msgw_key(w, "uptime_s");
 	msgw_int(w, (now - st->booted_at_ms) / 1000);
 	msgw_map_end(w);
 }
@@ -119,18 +119,18 @@ status_pack_last_op(struct msgw *w, const struct zone_status *st)
 		return;
 	}
 	msgw_map_begin(w);
-	msgw_str(w, "id");
+	msgw_key(w, "id");
 	msgw_str(w, st->op_id);
-	msgw_str(w, "operation");
+	msgw_key(w, "operation");
 	msgw_str(w, names_operation(st->op_kind));
-	msgw_str(w, "trigger");
+	msgw_key(w, "trigger");
 	msgw_str(w, names_trigger(st->op_trigger));
-	msgw_str(w, "result");
+	msgw_key(w, "result");
 	msgw_str(w, names_op_result(st->op_result));
-	msgw_str(w, "error");
+	msgw_key(w, "error");
 	msgw_str(w, st->op_result == OPR_FAILED ? names_error(st->op_error) :
 	    NULL);
-	msgw_str(w, "at");
+	msgw_key(w, "at");
 	msgw_int(w, st->op_at_ms);
 	msgw_map_end(w);
 }
@@ -140,21 +140,21 @@ void
 status_pack_supervisor(struct msgw *w, int64_t now)
 {
 	msgw_map_begin(w);
-	msgw_str(w, "pid");
+	msgw_key(w, "pid");
 	msgw_int(w, getpid());
-	msgw_str(w, "version");
+	msgw_key(w, "version");
 	msgw_str(w, PACKAGE_VERSION);
-	msgw_str(w, "protocol");
+	msgw_key(w, "protocol");
 	msgw_int(w, PROTO_VERSION);
-	msgw_str(w, "started_at");
+	msgw_key(w, "started_at");
 	msgw_int(w, parent_started_ms());
-	msgw_str(w, "uptime_s");
+	msgw_key(w, "uptime_s");
 	msgw_int(w, (now - parent_started_ms()) / 1000);
-	msgw_str(w, "config");
+	msgw_key(w, "config");
 	msgw_str(w, parent_config()->path);
-	msgw_str(w, "zones");
+	msgw_key(w, "zones");
 	msgw_int(w, (int64_t)parent_zone_count());
-	msgw_str(w, "shutting_down");
+	msgw_key(w, "shutting_down");
 	msgw_bool(w, parent_shutting_down());
 	msgw_map_end(w);
 }
@@ -166,62 +166,62 @@ status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	const struct zone_status *st = &zw->st;
 
 	msgw_map_begin(w);
-	msgw_str(w, "name");
+	msgw_key(w, "name");
 	msgw_str(w, zw->zc->name);
-	msgw_str(w, "state");
+	msgw_key(w, "state");
 	msgw_str(w, names_state(st->state));
-	msgw_str(w, "desired");
+	msgw_key(w, "desired");
 	msgw_str(w, names_state(st->desired));
-	msgw_str(w, "pid");
+	msgw_key(w, "pid");
 	if (st->pid != 0)
 		msgw_int(w, st->pid);
 	else
 		msgw_nil(w);
-	msgw_str(w, "since");
+	msgw_key(w, "since");
 	msgw_int(w, st->since_ms);
-	msgw_str(w, "uptime_s");
+	msgw_key(w, "uptime_s");
 	if (status_running(st))
 		msgw_int(w, (now - st->booted_at_ms) / 1000);
 	else
 		msgw_nil(w);
-	msgw_str(w, "restarts");
+	msgw_key(w, "restarts");
 	msgw_int(w, st->restarts);
-	msgw_str(w, "health");
+	msgw_key(w, "health");
 	msgw_str(w, st->state == ZS_RUNNING_DEGRADED ? "degraded" : "none");
-	msgw_str(w, "cold_start_eligible");
+	msgw_key(w, "cold_start_eligible");
 	msgw_bool(w, st->eligible);
-	msgw_str(w, "last_error");
+	msgw_key(w, "last_error");
 	status_pack_error(w, st->error, st->message);
-	msgw_str(w, "last_exit");
+	msgw_key(w, "last_exit");
 	if (st->exit_code != -1 || st->exit_signal != 0) {
 		msgw_map_begin(w);
-		msgw_str(w, "code");
+		msgw_key(w, "code");
 		if (st->exit_code != -1)
 			msgw_int(w, st->exit_code);
 		else
 			msgw_nil(w);
-		msgw_str(w, "signal");
+		msgw_key(w, "signal");
 		msgw_str(w, st->exit_signal != 0 ?
 		    names_signal(st->exit_signal) : NULL);
 		msgw_map_end(w);
 	} else
 		msgw_nil(w);
-	msgw_str(w, "evidence");
+	msgw_key(w, "evidence");
 	status_pack_evidence(w, st);
-	msgw_str(w, "recovery");
+	msgw_key(w, "recovery");
 	status_pack_recovery(w, &zw->rec, now);
-	msgw_str(w, "leases");
+	msgw_key(w, "leases");
 	msgw_int(w, 0);
-	msgw_str(w, "operation_id");
+	msgw_key(w, "operation_id");
 	msgw_str(w, st->op_id[0] != '\0' ? st->op_id : NULL);
-	msgw_str(w, "generation");
+	msgw_key(w, "generation");
 	msgw_int(w, (int64_t)st->generation);
-	msgw_str(w, "worker_pid");
+	msgw_key(w, "worker_pid");
 	if (zw->pid != 0)
 		msgw_int(w, zw->pid);
 	else
 		msgw_nil(w);
-	msgw_str(w, "ingress_port");
+	msgw_key(w, "ingress_port");
 	if (zw->zc->ingress_port != 0)
 		msgw_int(w, zw->zc->ingress_port);
 	else
@@ -258,63 +258,63 @@ status_pack_diagnose(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	int worker_alive = zw->pid != 0 && kill(zw->pid, 0) == 0;
 
 	msgw_map_begin(w);
-	msgw_str(w, "zone");
+	msgw_key(w, "zone");
 	msgw_str(w, zw->zc->name);
-	msgw_str(w, "state");
+	msgw_key(w, "state");
 	msgw_str(w, names_state(st->state));
-	msgw_str(w, "desired");
+	msgw_key(w, "desired");
 	msgw_str(w, names_state(st->desired));
-	msgw_str(w, "readiness");
+	msgw_key(w, "readiness");
 	msgw_str(w, status_readiness(st));
-	msgw_str(w, "blocker");
+	msgw_key(w, "blocker");
 	msgw_str(w, st->state == ZS_OWNER_UNSAFE ? "owner-unsafe" :
 	    st->state == ZS_FAILED ? names_error(st->error) : "none");
-	msgw_str(w, "last_error");
+	msgw_key(w, "last_error");
 	status_pack_error(w, st->error, st->message);
-	msgw_str(w, "evidence");
+	msgw_key(w, "evidence");
 	status_pack_evidence(w, st);
-	msgw_str(w, "last_operation");
+	msgw_key(w, "last_operation");
 	status_pack_last_op(w, st);
-	msgw_str(w, "original_outage_cause");
+	msgw_key(w, "original_outage_cause");
 	if (st->outage != ERR_NONE) {
 		msgw_map_begin(w);
-		msgw_str(w, "code");
+		msgw_key(w, "code");
 		msgw_str(w, names_error(st->outage));
-		msgw_str(w, "message");
+		msgw_key(w, "message");
 		msgw_str(w, st->outage_message);
-		msgw_str(w, "at");
+		msgw_key(w, "at");
 		msgw_int(w, st->outage_at_ms);
 		msgw_map_end(w);
 	} else
 		msgw_nil(w);
-	msgw_str(w, "vm");
+	msgw_key(w, "vm");
 	status_pack_vm(w, st, now);
-	msgw_str(w, "generation");
+	msgw_key(w, "generation");
 	msgw_int(w, (int64_t)st->generation);
-	msgw_str(w, "supervisor");
+	msgw_key(w, "supervisor");
 	msgw_map_begin(w);
-	msgw_str(w, "pid");
+	msgw_key(w, "pid");
 	msgw_int(w, getpid());
-	msgw_str(w, "alive");
+	msgw_key(w, "alive");
 	msgw_bool(w, 1);
-	msgw_str(w, "shutting_down");
+	msgw_key(w, "shutting_down");
 	msgw_bool(w, parent_shutting_down());
 	msgw_map_end(w);
-	msgw_str(w, "worker");
+	msgw_key(w, "worker");
 	msgw_map_begin(w);
-	msgw_str(w, "pid");
+	msgw_key(w, "pid");
 	if (zw->pid != 0)
 		msgw_int(w, zw->pid);
 	else
 		msgw_nil(w);
-	msgw_str(w, "alive");
+	msgw_key(w, "alive");
 	msgw_bool(w, worker_alive);
-	msgw_str(w, "link");
+	msgw_key(w, "link");
 	msgw_str(w, zw->link != NULL && zw->hello ? "up" : "down");
 	msgw_map_end(w);
-	msgw_str(w, "tool_vm_plane");
-	msgw_str(w, "none");
-	msgw_str(w, "recovery");
+	msgw_key(w, "tool_vm_plane");
+	msgw_key(w, "none");
+	msgw_key(w, "recovery");
 	status_pack_recovery(w, &zw->rec, now);
 	msgw_map_end(w);
 }

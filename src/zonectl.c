@@ -36,6 +36,8 @@ static void ctl_connect(void);
 static int64_t ctl_send(const char *, const char *, int, int, char **);
 static int64_t ctl_send_args(const char *, const char *, struct msgw *);
 static struct mdoc *ctl_recv(int64_t, int64_t);
+static void ctl_recv_failed(const char *, int64_t) __attribute__((noreturn));
+static int status_json_raw(int64_t);
 static int error_exit_code(const char *);
 static const char *str_field(const struct mval *, const char *, char *, size_t);
 static int64_t int_field(const struct mval *, const char *, int64_t);
@@ -116,15 +118,15 @@ ctl_send(const char *cmd, const char *zone, int wait, int nzones, char **zones)
 		args = msgw_new();
 		msgw_map_begin(args);
 		if (wait >= 0) {
-			msgw_str(args, "wait");
+			msgw_key(args, "wait");
 			msgw_bool(args, wait);
 			if (timeout_ms > 0) {
-				msgw_str(args, "timeout_ms");
+				msgw_key(args, "timeout_ms");
 				msgw_int(args, timeout_ms);
 			}
 		}
 		if (nzones > 0) {
-			msgw_str(args, "zones");
+			msgw_key(args, "zones");
 			msgw_array_begin(args);
 			for (i = 0; i < nzones; i++)
 				msgw_str(args, zones[i]);
@@ -145,19 +147,19 @@ ctl_send_args(const char *cmd, const char *zone, struct msgw *args)
 	size_t len;
 
 	msgw_map_begin(w);
-	msgw_str(w, "v");
+	msgw_key(w, "v");
 	msgw_int(w, PROTO_VERSION);
-	msgw_str(w, "id");
+	msgw_key(w, "id");
 	msgw_int(w, id);
-	msgw_str(w, "cmd");
+	msgw_key(w, "cmd");
 	msgw_str(w, cmd);
 	if (zone != NULL) {
-		msgw_str(w, "zone");
+		msgw_key(w, "zone");
 		msgw_str(w, zone);
 	}
 	if (args != NULL) {
 		data = msgw_frame(args, &len);
-		msgw_str(w, "args");
+		msgw_key(w, "args");
 		msgw_raw(w, data + FRAME_HEADER, len - FRAME_HEADER);
 		msgw_free(args);
 	}
@@ -187,12 +189,56 @@ ctl_recv(int64_t start, int64_t timeout)
 	doc = client_recv(&conn, timeout > 0 ? start + timeout : 0, &cause);
 	if (doc != NULL)
 		return doc;
+	ctl_recv_failed(cause, timeout);
+}
+
+/* Exit for an answer that could not be read (cause from client_recv). */
+static void
+ctl_recv_failed(const char *cause, int64_t timeout)
+{
 	if (strcmp(cause, "timeout") == 0)
 		die(ZC_EXIT_FAILED, "no answer from zonevisord within %lldms",
 		    (long long)timeout);
 	if (strcmp(cause, "connection closed") == 0)
 		die(ZC_EXIT_UNREACHABLE, "zonevisord closed the connection");
 	die(ZC_EXIT_PROTOCOL, "unreadable answer from zonevisord: %s", cause);
+}
+
+/*
+ * status --json of every zone: an ok answer is printed straight from its
+ * bytes.  A thousand zones are half a megabyte, and decoding them into a
+ * tree first would triple the time.  Anything else goes the usual way.
+ */
+static int
+status_json_raw(int64_t start)
+{
+	int64_t timeout = timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS;
+	const char *data, *cause;
+	struct mdoc *doc;
+	struct mitem ok;
+	size_t len, off;
+	int rc;
+
+	if ((data = client_recv_raw(&conn, start + timeout, &len,
+	    &cause)) == NULL)
+		ctl_recv_failed(cause, timeout);
+	if (mraw_get(data, len, "ok", &off) == 0 &&
+	    mraw_item(data, len, &off, &ok) == 0 && ok.kind == MV_BOOL &&
+	    ok.b && mraw_get(data, len, "result", &off) == 0) {
+		if (json_print_raw(stdout, data, len, off) != 0)
+			die(ZC_EXIT_PROTOCOL, "unreadable answer from zonevisord: "
+			    "malformed msgpack");
+		fputc('\n', stdout);
+		return ZC_EXIT_OK;
+	}
+	if ((doc = mdoc_parse(data, len, &cause)) == NULL)
+		die(ZC_EXIT_PROTOCOL, "unreadable answer from zonevisord: %s",
+		    cause);
+	if (answer_ok(mdoc_root(doc)))
+		die(ZC_EXIT_PROTOCOL, "status answer without a result");
+	rc = print_error(mdoc_root(doc), NULL);
+	mdoc_free(doc);
+	return rc;
 }
 
 /* The exit code for an error code of the daemon. */
@@ -296,6 +342,8 @@ cmd_status(int argc, char **argv)
 
 	ctl_connect();
 	ctl_send("status", NULL, -1, argc, argv);
+	if (json && argc == 0)
+		return status_json_raw(start);
 	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
 	root = mdoc_root(doc);
 	if (!answer_ok(root)) {
@@ -614,10 +662,10 @@ cmd_events(int argc, char **argv)
 	args = msgw_new();
 	msgw_map_begin(args);
 	if (n >= 0) {
-		msgw_str(args, "n");
+		msgw_key(args, "n");
 		msgw_int(args, n);
 	}
-	msgw_str(args, "follow");
+	msgw_key(args, "follow");
 	msgw_bool(args, follow);
 	msgw_map_end(args);
 	ctl_send_args("events", zone, args);
@@ -773,7 +821,7 @@ cmd_reset(int argc, char **argv)
 	ctl_connect();
 	args = msgw_new();
 	msgw_map_begin(args);
-	msgw_str(args, "force");
+	msgw_key(args, "force");
 	msgw_bool(args, force);
 	msgw_map_end(args);
 	ctl_send_args("reset", zone, args);

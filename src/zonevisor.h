@@ -586,11 +586,14 @@ struct client_conn {
 	char	*buf;
 	size_t	 len;
 	size_t	 cap;
+	size_t	 raw;	/* a frame (with header) handed out raw, dropped next */
 };
 
 int client_connect(struct client_conn *, const char *);
 int client_send(struct client_conn *, struct msgw *);
 struct mdoc *client_recv(struct client_conn *, int64_t, const char **);
+const char *client_recv_raw(struct client_conn *, int64_t, size_t *,
+    const char **);
 void client_close(struct client_conn *);
 
 /* events.c */
@@ -629,5 +632,6 @@ const char *status_readiness(const struct zone_status *);
 /* json.c */
 void json_print(FILE *, const struct mval *);
 void json_string(FILE *, const char *, size_t);
+int json_print_raw(FILE *, const void *, size_t, size_t);
 
 #endif

@@ -1216,6 +1216,97 @@ START_TEST(test_msg_mval_int_refuses_uint64)
 }
 END_TEST
 
+/*
+ * A document outlives the buffer it was parsed from: zonectl's reader moves
+ * the next frame over the bytes of the one it just parsed (events -f).
+ */
+START_TEST(test_msg_doc_outlives_its_buffer)
+{
+	struct msgw *w = msgw_new();
+	const unsigned char *p;
+	const char *cause = NULL, *s;
+	struct mdoc *doc;
+	size_t len, slen;
+	char *buf;
+
+	msgw_map_begin(w);
+	msgw_key(w, "zone");
+	msgw_key(w, "alpha-with-a-longer-name");
+	msgw_map_end(w);
+	p = payload(w, &len);
+	buf = malloc(len);
+	ck_assert_ptr_nonnull(buf);
+	memcpy(buf, p, len);
+	doc = mdoc_parse(buf, len, &cause);
+	ck_assert_msg(doc != NULL, "%s", cause);
+	memset(buf, 'X', len);
+	free(buf);
+	s = mval_str(mval_get(mdoc_root(doc), "zone"), &slen);
+	ck_assert_uint_eq(slen, strlen("alpha-with-a-longer-name"));
+	ck_assert_int_eq(memcmp(s, "alpha-with-a-longer-name", slen), 0);
+	mdoc_free(doc);
+	msgw_free(w);
+}
+END_TEST
+
+/*
+ * The in-place reader (zonectl --json status) sees the same values the
+ * decoder does, and refuses bytes that run past the end.
+ */
+START_TEST(test_msg_raw_reader)
+{
+	struct msgw *w = msgw_new();
+	const unsigned char *p;
+	struct mitem it;
+	size_t len, off = 0, cut;
+
+	msgw_map_begin(w);
+	msgw_key(w, "n");
+	msgw_int(w, INT64_MIN);
+	msgw_key(w, "u");
+	msgw_int(w, 70000);
+	msgw_key(w, "s");
+	msgw_key(w, "hello");
+	msgw_key(w, "a");
+	msgw_array_begin(w);
+	msgw_bool(w, 1);
+	msgw_nil(w);
+	msgw_double(w, 2.5);
+	msgw_array_end(w);
+	msgw_map_end(w);
+	p = payload(w, &len);
+	ck_assert_int_eq(mraw_get(p, len, "u", &off), 0);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert_int_eq(it.kind, MV_INT);
+	ck_assert_int_eq(it.i, 70000);
+	ck_assert_int_eq(mraw_get(p, len, "n", &off), 0);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert(it.i == INT64_MIN);
+	ck_assert_int_eq(mraw_get(p, len, "s", &off), 0);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert_int_eq(it.kind, MV_STR);
+	ck_assert_int_eq(memcmp(it.s, "hello", 5), 0);
+	ck_assert_int_eq(mraw_get(p, len, "a", &off), 0);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert_int_eq(it.kind, MV_ARRAY);
+	ck_assert_uint_eq(it.len, 3);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert_int_eq(it.kind, MV_BOOL);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert_int_eq(it.kind, MV_NIL);
+	ck_assert_int_eq(mraw_item(p, len, &off, &it), 0);
+	ck_assert(it.kind == MV_FLOAT && it.d == 2.5);
+	ck_assert_uint_eq(off, len);
+	ck_assert_int_eq(mraw_get(p, len, "missing", &off), 1);
+	/* Every truncation is refused somewhere, never read past. */
+	for (cut = 0; cut < len; cut++) {
+		off = 0;
+		ck_assert_int_eq(mraw_skip(p, cut, &off, MSG_MAX_DEPTH), -1);
+	}
+	msgw_free(w);
+}
+END_TEST
+
 START_TEST(test_msg_mval_strcpy_limits)
 {
 	const struct mval *root;
@@ -1411,6 +1502,8 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_writer_int_extremes);
 	tcase_add_test(tc, test_msg_mval_int_refuses_uint64);
 	tcase_add_test(tc, test_msg_mval_strcpy_limits);
+	tcase_add_test(tc, test_msg_doc_outlives_its_buffer);
+	tcase_add_test(tc, test_msg_raw_reader);
 	tcase_add_exit_test(tc, test_msg_writer_unclosed_frame_is_fatal, 1);
 	tcase_add_exit_test(tc, test_msg_writer_two_objects_is_fatal, 1);
 	tcase_add_test(tc, test_msg_fuzz_random_bytes);
