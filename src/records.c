@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -67,15 +68,18 @@ records_repair_tail(struct records *r)
 	struct stat sb;
 	unsigned char *buf;
 	size_t len, off = 0;
-	ssize_t n;
 
 	if (fstat(r->fd, &sb) == -1 || sb.st_size == 0 ||
 	    sb.st_size > r->max_size + 2 * (RECORD_MAX + RECORD_HEADER))
 		return;
 	len = (size_t)sb.st_size;
-	buf = xmalloc(len);
-	if ((n = pread(r->fd, buf, len, 0)) != (ssize_t)len) {
-		free(buf);
+	/*
+	 * Mapped, not read: a worker checks its log at every start, and a
+	 * log read into the heap would stay in the worker's memory for good.
+	 */
+	if ((buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, r->fd, 0)) ==
+	    MAP_FAILED) {
+		log_warn("%s: mmap %s", __func__, r->path);
 		return;
 	}
 	while (off < len) {
@@ -101,7 +105,7 @@ records_repair_tail(struct records *r)
 		}
 		off += RECORD_HEADER + flen;
 	}
-	free(buf);
+	munmap(buf, len);
 	if (off < len) {
 		log_warnx("%s: dropping a torn last record (%zu bytes at offset "
 		    "%zu)", r->path, len - off, off);
