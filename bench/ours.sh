@@ -20,6 +20,9 @@
 #               re-execs it the moment it dies (floor a); for N > 1,
 #               bench/spawn-floor: forks and execs N stand-ins from one
 #               process (floor b).
+#   floor-tree  bench/spawn-floor -t: N stand-ins, each started by a process
+#               of its own, as under a supervisor with a process per service
+#               (boot only).
 
 # ours_setup S DIR N STARTFILE
 ours_setup() {
@@ -46,6 +49,10 @@ ours_start() {
 	zonevisor)
 		"$BUILD/zonevisord" -d -f "$dir/zonevisor.conf" \
 		    2> "$dir/daemon.log" &
+		;;
+	floor-tree)
+		FAKE_VM_START_FILE=$starts "$BUILD/bench/spawn-floor" -t \
+		    "$n" "$STANDIN" &
 		;;
 	floor)
 		if [ "$n" -le 1 ]; then

@@ -7,6 +7,11 @@
  * child it started that is still its own and reaps them all.  The children
  * inherit the environment, so FAKE_VM_START_FILE reaches tests/fake-vm and
  * wait-starts measures this the same way as the supervisors.
+ *
+ * With -t each command is started by a process of its own: spawn-floor
+ * forks a child per command, which vfork-execs it and waits (SIGTERM ends
+ * both).  That is the process tree of a supervisor with a process per
+ * service, zonevisor's or runit's, at the least it can cost.
  */
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -83,6 +88,32 @@ reap(void)
 		set_del(pid);
 }
 
+/* -t: a process of its own between spawn-floor and the command. */
+static void
+intermediate(char **cmd)
+{
+	sigset_t term, none;
+	pid_t vm;
+	int sig;
+
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &term, NULL);
+	if ((vm = vfork()) == 0) {
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execvp(cmd[0], cmd);
+		_exit(127);
+	}
+	if (vm > 0) {
+		sigwait(&term, &sig);
+		kill(vm, SIGKILL);
+		while (waitpid(vm, NULL, 0) == -1 && errno == EINTR)
+			;
+	}
+	_exit(0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -92,10 +123,16 @@ main(int argc, char **argv)
 	long n, i;
 	size_t k;
 	pid_t pid;
-	int rc = 0;
+	int rc = 0, tree = 0;
 
+	if (argc > 1 && strcmp(argv[1], "-t") == 0) {
+		tree = 1;
+		argc--;
+		argv++;
+	}
 	if (argc < 3 || (n = strtol(argv[1], &end, 10)) < 1 || *end != '\0') {
-		fprintf(stderr, "usage: spawn-floor count command [arg ...]\n");
+		fprintf(stderr, "usage: spawn-floor [-t] count command "
+		    "[arg ...]\n");
 		return 2;
 	}
 	for (set_size = 16; set_size < 2 * (size_t)n; set_size *= 2)
@@ -117,6 +154,8 @@ main(int argc, char **argv)
 
 	for (i = 0; i < n && !done; i++) {
 		if ((pid = fork()) == 0) {
+			if (tree)
+				intermediate(argv + 2);
 			execvp(argv[2], argv + 2);
 			fprintf(stderr, "spawn-floor: %s: %s\n", argv[2],
 			    strerror(errno));
@@ -149,7 +188,7 @@ main(int argc, char **argv)
 	 */
 	for (k = 0; k < set_size; k++)
 		if (set[k] != 0)
-			kill(set[k], SIGKILL);
+			kill(set[k], tree ? SIGTERM : SIGKILL);
 	while (set_count > 0) {
 		if ((pid = waitpid(-1, NULL, 0)) > 0)
 			set_del(pid);

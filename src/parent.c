@@ -51,7 +51,7 @@ static int parent_fork(struct zone_worker *, const struct zone_status *);
 static void parent_link_attach(struct zone_worker *, int);
 static void parent_rendezvous_cb(struct ev_loop *, ev_io *, int);
 static int parent_fork_worker(struct zone_worker *,
-    const struct zone_status *);
+    const struct zone_status *, int, const struct msg_zone_op *);
 static void parent_fork_all(void);
 static void parent_zone_op_send(struct zone_worker *, int, int, int64_t,
     char *, size_t);
@@ -328,7 +328,8 @@ parent_rendezvous_cb(struct ev_loop *loop, ev_io *w, int revents)
  * parent_fork_all).  The caller hands the pid to the reaper.
  */
 static int
-parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial)
+parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial,
+    int start_kind, const struct msg_zone_op *start)
 {
 	pid_t pid;
 
@@ -337,7 +338,8 @@ parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial)
 		return -1;
 	}
 	if (pid == 0)
-		worker_main(parent_cfg, zw->zc, parent_rv[1], initial);
+		worker_main(parent_cfg, zw->zc, parent_rv[1], initial,
+		    start_kind, start);
 	zw->pid = pid;
 	zw->hello = 0;
 	zw->link = NULL;
@@ -349,7 +351,7 @@ parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial)
 static int
 parent_fork(struct zone_worker *zw, const struct zone_status *initial)
 {
-	if (parent_fork_worker(zw, initial) != 0)
+	if (parent_fork_worker(zw, initial, -1, NULL) != 0)
 		return -1;
 	reaper_add(zw->pid, &parent_worker_reaper, zw);
 	log_debug("zone %s: forked worker pid %ld", zw->zc->name,
@@ -1271,17 +1273,32 @@ parent_boot(void)
  * Fork every zone's worker at boot, one right after another, so that the
  * workers share the parent's pages as they were: a page the parent wrote
  * between two forks would be a private copy in each worker forked before
- * it, and a thousand workers would carry a thousand copies.
+ * it, and a thousand workers would carry a thousand copies.  An autostart
+ * zone's worker is handed its start with the fork and begins at once.
  */
 static void
 parent_fork_all(void)
 {
+	struct msg_zone_op start;
 	size_t i;
 
-	for (i = 0; i < nworkers; i++)
-		if (parent_fork_worker(&workers[i], workers[i].initial ?
-		    &workers[i].st : NULL) != 0)
-			workers[i].pid = 0;
+	for (i = 0; i < nworkers; i++) {
+		struct zone_worker *zw = &workers[i];
+		int kind = -1;
+
+		if (zw->autostart) {
+			kind = zw->cold ? OP_COLD_START : OP_START;
+			memset(&start, 0, sizeof start);
+			opid_new(start.op_id, sizeof start.op_id, zw->zc->name,
+			    kind);
+			start.trigger = TRIG_CONTROLLER_START;
+		}
+		if (parent_fork_worker(zw, zw->initial ? &zw->st : NULL, kind,
+		    kind != -1 ? &start : NULL) != 0)
+			zw->pid = 0;	/* a later worker starts it on hello */
+		else if (kind != -1)
+			zw->autostart = 0;
+	}
 	for (i = 0; i < nworkers; i++) {
 		struct zone_worker *zw = &workers[i];
 
@@ -1308,7 +1325,7 @@ parent_main(struct config *cfg)
 
 	parent_cfg = cfg;
 	started_ms = clock_now_ms();
-	signal(SIGPIPE, SIG_IGN);
+	spawn_ignore(SIGPIPE);
 	if (parent_mkdirs(cfg) != 0)
 		return ZVD_EXIT_FAILURE;
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)

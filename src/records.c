@@ -38,6 +38,7 @@
 #define RECORD_HEADER	8
 
 static uint32_t records_crc(const unsigned char *, uint32_t);
+static size_t records_tail(const unsigned char *, size_t, int);
 static void records_repair_tail(struct records *);
 static void records_rotate(struct records *);
 static int records_scan(const unsigned char *, size_t, const char *, off_t,
@@ -57,6 +58,52 @@ records_crc(const unsigned char *frame, uint32_t len)
 }
 
 /*
+ * Walk the frames of a log's len bytes at buf: where a torn last record
+ * starts, or len when there is none, or when the damage is not a tail
+ * (that is left for the reader to report).  With every set, each record's
+ * checksum is verified; without, only the last one's, and the walk only
+ * follows the lengths: a worker checks its log at every start, and a
+ * checksum over megabytes of log for each of a thousand zones would make a
+ * boot slow.
+ */
+static size_t
+records_tail(const unsigned char *buf, size_t len, int every)
+{
+	size_t off = 0, last = len;
+	uint32_t flen, crc;
+	const unsigned char *f;
+
+	while (off < len) {
+		f = buf + off;
+		if (len - off < RECORD_HEADER)
+			return off;		/* torn inside a header */
+		flen = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 |
+		    (uint32_t)f[2] << 8 | f[3];
+		crc = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+		    (uint32_t)f[6] << 8 | f[7];
+		if (flen == 0 || flen > RECORD_MAX)
+			return len;		/* damage, not a tail */
+		if (len - off < RECORD_HEADER + (size_t)flen)
+			return off;		/* torn inside a payload */
+		if (every && records_crc(f, flen) != crc)
+			return off + RECORD_HEADER + flen == len ? off : len;
+		last = off;
+		off += RECORD_HEADER + flen;
+	}
+	if (!every && last != len) {
+		/* Whole to the end: but was the last one written whole? */
+		f = buf + last;
+		flen = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 |
+		    (uint32_t)f[2] << 8 | f[3];
+		crc = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+		    (uint32_t)f[6] << 8 | f[7];
+		if (records_crc(f, flen) != crc)
+			return last;
+	}
+	return len;
+}
+
+/*
  * Cut a torn last record (a crash in mid-write) off the end of the log, so
  * that what is appended next does not follow it and turn it into damage in
  * the middle.  Only a tail is cut: if anything before it fails its
@@ -67,49 +114,29 @@ records_repair_tail(struct records *r)
 {
 	struct stat sb;
 	unsigned char *buf;
-	size_t len, off = 0;
+	size_t len, cut;
 
 	if (fstat(r->fd, &sb) == -1 || sb.st_size == 0 ||
 	    sb.st_size > r->max_size + 2 * (RECORD_MAX + RECORD_HEADER))
 		return;
 	len = (size_t)sb.st_size;
 	/*
-	 * Mapped, not read: a worker checks its log at every start, and a
-	 * log read into the heap would stay in the worker's memory for good.
+	 * Mapped, not read: a log read into the heap would stay in the
+	 * worker's memory for good.
 	 */
 	if ((buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, r->fd, 0)) ==
 	    MAP_FAILED) {
 		log_warn("%s: mmap %s", __func__, r->path);
 		return;
 	}
-	while (off < len) {
-		const unsigned char *f = buf + off;
-		uint32_t flen, crc;
-
-		if (len - off < RECORD_HEADER)
-			break;			/* torn inside a header */
-		flen = (uint32_t)f[0] << 24 | (uint32_t)f[1] << 16 |
-		    (uint32_t)f[2] << 8 | f[3];
-		crc = (uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
-		    (uint32_t)f[6] << 8 | f[7];
-		if (flen == 0 || flen > RECORD_MAX) {
-			off = len;		/* damage, not a tail: leave it */
-			break;
-		}
-		if (len - off < RECORD_HEADER + (size_t)flen)
-			break;			/* torn inside a payload */
-		if (records_crc(f, flen) != crc) {
-			if (off + RECORD_HEADER + flen != len)
-				off = len;	/* damage in the middle */
-			break;
-		}
-		off += RECORD_HEADER + flen;
-	}
+	/* A tail looks torn: then every record before it must be sound. */
+	if ((cut = records_tail(buf, len, 0)) < len)
+		cut = records_tail(buf, len, 1);
 	munmap(buf, len);
-	if (off < len) {
+	if (cut < len) {
 		log_warnx("%s: dropping a torn last record (%zu bytes at offset "
-		    "%zu)", r->path, len - off, off);
-		if (ftruncate(r->fd, (off_t)off) == -1)
+		    "%zu)", r->path, len - cut, cut);
+		if (ftruncate(r->fd, (off_t)cut) == -1)
 			log_warn("%s: ftruncate %s", __func__, r->path);
 	}
 }

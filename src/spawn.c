@@ -46,6 +46,7 @@ struct spawn_failure {
 static const char *spawn_env_path(char *const *);
 struct spawn_child_args;
 static int spawn_child(void *);
+static void spawn_vm_reset(void);
 static pid_t spawn_clone(struct spawn_child_args *, int *,
     struct spawn_failure *);
 
@@ -181,9 +182,12 @@ spawn_raise_nofile(void)
 		spawn_nofile_raised = 1;
 }
 
+/* Signals this process ignores (spawn_ignore), which an exec would keep. */
+static sigset_t spawn_ignored;
+
 /*
- * Give a child the signal dispositions and mask of a fresh process, and
- * the descriptor limit zonevisord was started with.
+ * Give a new worker the signal dispositions and mask of a fresh process,
+ * and the descriptor limit zonevisord was started with.
  */
 void
 spawn_child_reset(void)
@@ -196,6 +200,35 @@ spawn_child_reset(void)
 
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&spawn_ignored);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Ignore sig in this process, but not in the VMs it spawns. */
+void
+spawn_ignore(int sig)
+{
+	signal(sig, SIG_IGN);
+	sigaddset(&spawn_ignored, sig);
+}
+
+/*
+ * In a VM's child before its exec: every signal back to its default and
+ * none blocked.  A handler does not survive the exec; an ignored signal
+ * would, so only those are reset (a spawn makes no sixty-four calls).
+ */
+static void
+spawn_vm_reset(void)
+{
+	sigset_t none;
+	int sig;
+
+	if (spawn_nofile_raised)
+		setrlimit(RLIMIT_NOFILE, &spawn_nofile);
+	for (sig = 1; sig < NSIG; sig++)
+		if (sigismember(&spawn_ignored, sig) == 1)
 			signal(sig, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -241,7 +274,7 @@ spawn_child(void *arg)
 	struct spawn_failure f = { 0, 0 };
 	int fd;
 
-	spawn_child_reset();
+	spawn_vm_reset();
 	if (setsid() == -1) {
 		f.stage = STAGE_SETSID;
 		goto fail;

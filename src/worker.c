@@ -87,8 +87,8 @@ worker_setup(const struct zone_config *zc, int fd)
 	}
 	close_range((unsigned int)fd + 1, ~0U, 0);
 	spawn_child_reset();
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	spawn_ignore(SIGPIPE);
+	spawn_ignore(SIGINT);
 	log_procinit(name);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
 		log_warn("%s: PR_SET_CHILD_SUBREAPER", __func__);
@@ -302,12 +302,17 @@ struct worker_args {
 	const struct zone_config	*zc;
 	int				 fd;
 	const struct zone_status	*initial;
+	int				 start_kind;	/* or -1 */
+	struct msg_zone_op		 start;
 };
 
 /*
  * The worker's life: set up, greet the parent, serve it until told to stop
  * (or until it is gone), then exit.  initial, when set, is the status the
- * zone starts with (failed{worker-lost} after a predecessor died).
+ * zone starts with (failed{worker-lost} after a predecessor died); start,
+ * when set, is an operation (of kind start_kind) to begin as soon as the
+ * worker is up, as if the parent had sent it: a zone's autostart at boot,
+ * which then does not wait for the parent to get round to this worker.
  *
  * The worker runs on a thread of its own so that glibc gives it a malloc
  * arena of its own: on the main arena, inherited from the parent, each
@@ -318,7 +323,8 @@ struct worker_args {
  */
 void
 worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
-    const struct zone_status *initial)
+    const struct zone_status *initial, int start_kind,
+    const struct msg_zone_op *start)
 {
 	static struct worker_args args;
 	pthread_attr_t attr;
@@ -330,6 +336,9 @@ worker_main(const struct config *cfg, const struct zone_config *zc, int fd,
 	if ((args.fd = rendezvous_link(worker_setup(zc, fd), zc->name)) == -1)
 		_exit(1);
 	args.initial = initial;
+	args.start_kind = start != NULL ? start_kind : -1;
+	if (start != NULL)
+		args.start = *start;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, NULL);
 	pthread_attr_init(&attr);
@@ -415,6 +424,9 @@ worker_run(void *arg)
 		zone_check_runtime(worker_zone);
 	worker_report(worker_zone);
 	log_debug("zone %s: worker ready", zc->name);
+	if (a->start_kind != -1)
+		zone_submit(worker_zone, zone_op_new(worker_zone, a->start_kind,
+		    a->start.trigger, a->start.op_id, a->start.timeout_ms));
 
 	ev_run(worker_loop, 0);
 

@@ -208,6 +208,7 @@ int spawn_process(const struct spawn_spec *, struct spawn_result *, char *, size
 int spawn_resolve(const char *, const char *, char *, size_t);
 int spawn_preflight(const struct spawn_spec *, char *, size_t);
 void spawn_child_reset(void);
+void spawn_ignore(int);
 void spawn_raise_nofile(void);
 
 /* rendezvous.c */
@@ -534,7 +535,8 @@ void boot_terminate(struct boot_verdict **, const struct zone_config **,
 
 /* worker.c */
 void worker_main(const struct config *, const struct zone_config *, int,
-    const struct zone_status *) __attribute__((noreturn));
+    const struct zone_status *, int, const struct msg_zone_op *)
+    __attribute__((noreturn));
 
 /* parent.c: the parent's record of a zone and its worker. */
 struct zone_worker {
