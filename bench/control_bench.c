@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "xmalloc.h"
 #include "zonevisor.h"
 
@@ -37,23 +39,6 @@ struct bench_client {
 static const char *socket_path, *command = "version", *zone;
 static int64_t end_ns;
 static pthread_barrier_t ready, go;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int
-cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void
 usage(void)
@@ -102,7 +87,7 @@ run_client(void *arg)
 
 	pthread_barrier_wait(&ready);
 	pthread_barrier_wait(&go);
-	while ((t0 = now_ns()) < end_ns) {
+	while ((t0 = bench_ns(CLOCK_MONOTONIC)) < end_ns) {
 		const struct mval *root, *v, *err, *c, *m;
 		const char *cause;
 		struct mdoc *doc;
@@ -116,7 +101,7 @@ run_client(void *arg)
 		}
 		doc = client_recv(&bc->conn, clock_mono_ms() +
 		    ANSWER_TIMEOUT_MS, &cause);
-		t1 = now_ns();
+		t1 = bench_ns(CLOCK_MONOTONIC);
 		if (doc == NULL) {
 			note_error(bc, "answer", cause);
 			bc->lost = 1;
@@ -197,12 +182,12 @@ main(int argc, char **argv)
 			return 1;
 		}
 	pthread_barrier_wait(&ready);
-	start = now_ns();
+	start = bench_ns(CLOCK_MONOTONIC);
 	end_ns = start + (int64_t)(seconds * 1e9);
 	pthread_barrier_wait(&go);
 	for (i = 0; i < clients; i++)
 		pthread_join(bcs[i].thread, NULL);
-	elapsed = now_ns() - start;
+	elapsed = bench_ns(CLOCK_MONOTONIC) - start;
 
 	for (i = 0; i < clients; i++) {
 		total += bcs[i].nlat;
@@ -218,7 +203,7 @@ main(int argc, char **argv)
 			    bcs[i].nlat * sizeof *lat);
 		off += bcs[i].nlat;
 	}
-	qsort(lat, total, sizeof *lat, cmp64);
+	qsort(lat, total, sizeof *lat, bench_cmp);
 
 	printf("clients %d\n", clients);
 	printf("requests %zu\n", total);

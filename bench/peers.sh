@@ -208,6 +208,20 @@ _peer_names() {
 	    END { printf "%d process(es):%s%s", n, l, (n > 20 ? " ..." : "") }'
 }
 
+# _peer_wait_gone LIST MS: wait up to MS milliseconds for the processes of
+# LIST (as _peer_alive takes it) to be gone or zombies; print those left.
+_peer_wait_gone() {
+	local t left
+	t=$(($(_peer_ms) + $2))
+	while :; do
+		left=$(_peer_alive "$1" | awk '$2 != "Z"')
+		[ -z "$left" ] && break
+		[ "$(_peer_ms)" -ge "$t" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$left"
+}
+
 # _peer_ms: the time in milliseconds (GNU date).
 _peer_ms() {
 	date +%s%3N
@@ -475,26 +489,14 @@ peer_stop() {
 		# TERM: stop every program (TERM, up to stopwaitsecs), exit.
 		kill -TERM "$root" 2>/dev/null ;;
 	esac
-	t=$(($(_peer_ms) + PEER_STOP_WAIT * 1000))
-	while :; do
-		left=$(_peer_alive "$all" | awk '$2 != "Z"')
-		[ -z "$left" ] && break
-		[ "$(_peer_ms)" -ge "$t" ] && break
-		sleep 0.1
-	done
+	left=$(_peer_wait_gone "$all" $((PEER_STOP_WAIT * 1000)))
 	if [ -n "$left" ]; then
 		echo "peer_stop $peer: still alive after ${PEER_STOP_WAIT}s," \
 		    "sending KILL: $(_peer_names "$left")" >&2
 		for t in $(printf '%s\n' "$left" | cut -d' ' -f1); do
 			kill -KILL "$t" 2>/dev/null
 		done
-		t=$(($(_peer_ms) + 3000))
-		while :; do
-			left=$(_peer_alive "$all" | awk '$2 != "Z"')
-			[ -z "$left" ] && break
-			[ "$(_peer_ms)" -ge "$t" ] && break
-			sleep 0.1
-		done
+		left=$(_peer_wait_gone "$all" 3000)
 	fi
 	# Reap the root if it is our child (harmless if it is not).
 	wait "$root" 2>/dev/null

@@ -14,24 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
+
 #include "zonevisor.h"
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int
-cmp64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 /* Append n records, syncing each when sync is set; report the figures. */
 static void
@@ -58,22 +43,22 @@ run(const char *dir, const char *name, int n, int sync)
 	rec.supervisor_pid = getpid();
 	rec.current_vm.pid = 123456;
 	rec.current_vm.start_time = 987654321;
-	start = now_ns();
+	start = bench_ns(CLOCK_MONOTONIC);
 	for (i = 0; i < n; i++) {
-		t0 = now_ns();
+		t0 = bench_ns(CLOCK_MONOTONIC);
 		rec.observed_at_ms = clock_now_ms();
 		rec.generation = (uint64_t)i;
 		if (records_append(&r, &rec) != 0 || (sync && records_sync(&r) != 0)) {
 			fprintf(stderr, "records-bench: write failed\n");
 			exit(1);
 		}
-		lat[i] = now_ns() - t0;
+		lat[i] = bench_ns(CLOCK_MONOTONIC) - t0;
 	}
-	total_s = (double)(now_ns() - start) / 1e9;
+	total_s = (double)(bench_ns(CLOCK_MONOTONIC) - start) / 1e9;
 	printf("%s.bytes %lld bytes\n", name, (long long)(r.size / n));
 	records_close(&r);
 	unlink(path);
-	qsort(lat, (size_t)n, sizeof *lat, cmp64);
+	qsort(lat, (size_t)n, sizeof *lat, bench_cmp);
 	printf("%s.records %d count\n", name, n);
 	printf("%s.median %.1f us\n", name, (double)lat[n / 2] / 1000.);
 	printf("%s.p90 %.1f us\n", name, (double)lat[n * 9 / 10] / 1000.);

@@ -13,14 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
+#include "bench.h"
 
 /* The last line of the start file: pid and start time; lines counted. */
 static int
@@ -40,20 +33,13 @@ last_start(const char *path, long *pid, long long *ns, int *lines)
 	return n > 0 ? 0 : -1;
 }
 
-static int
-cmp(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int
 main(int argc, char **argv)
 {
 	const char *path = NULL;
 	int ch, n = 20, settle = 1100, i, lines, got;
-	long long *lat, ns, t0;
+	long long ns;
+	int64_t *lat, t0;
 	long pid;
 
 	while ((ch = getopt(argc, argv, "s:n:w:")) != -1) {
@@ -81,9 +67,9 @@ main(int argc, char **argv)
 			}
 		}
 		/* Let it run for the settle time first. */
-		while (now_ns() - ns < (long long)settle * 1000000LL)
+		while (bench_ns(CLOCK_REALTIME) - ns < (int64_t)settle * 1000000)
 			usleep(10000);
-		t0 = now_ns();
+		t0 = bench_ns(CLOCK_REALTIME);
 		if (kill((pid_t)pid, SIGKILL) == -1) {
 			perror("kill");
 			return 1;
@@ -104,12 +90,13 @@ main(int argc, char **argv)
 			}
 			usleep(100);
 		}
-		printf("%lld\n", lat[i]);
+		printf("%lld\n", (long long)lat[i]);
 		fflush(stdout);
 	}
-	qsort(lat, (size_t)n, sizeof *lat, cmp);
-	printf("median %lld\np90 %lld\nmax %lld\n", lat[n / 2],
-	    lat[n * 9 / 10 < n ? n * 9 / 10 : n - 1], lat[n - 1]);
+	qsort(lat, (size_t)n, sizeof *lat, bench_cmp);
+	printf("median %lld\np90 %lld\nmax %lld\n", (long long)lat[n / 2],
+	    (long long)lat[n * 9 / 10 < n ? n * 9 / 10 : n - 1],
+	    (long long)lat[n - 1]);
 	free(lat);
 	return 0;
 }

@@ -15,27 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "bench.h"
 
 int
 main(int argc, char **argv)
 {
-	long long *t, t0;
+	int64_t *t, t0;
 	int runs, i, status, failed = 0;
 	pid_t pid;
 
@@ -46,7 +31,7 @@ main(int argc, char **argv)
 	if ((t = calloc((size_t)runs, sizeof *t)) == NULL)
 		return 1;
 	for (i = 0; i < runs; i++) {
-		t0 = now_us();
+		t0 = bench_ns(CLOCK_MONOTONIC) / 1000;
 		if ((pid = fork()) == -1) {
 			perror("time-cmd: fork");
 			return 1;
@@ -61,17 +46,18 @@ main(int argc, char **argv)
 		}
 		while (waitpid(pid, &status, 0) == -1)
 			;
-		t[i] = now_us() - t0;
+		t[i] = bench_ns(CLOCK_MONOTONIC) / 1000 - t0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			fprintf(stderr, "time-cmd: %s: run %d failed (status "
 			    "%#x)\n", argv[2], i + 1, status);
 			failed = 1;
 		}
-		printf("%lld\n", t[i]);
+		printf("%lld\n", (long long)t[i]);
 	}
-	qsort(t, (size_t)runs, sizeof *t, cmp);
-	printf("median %lld\np90 %lld\nmax %lld\n", t[runs / 2],
-	    t[runs * 9 / 10 < runs ? runs * 9 / 10 : runs - 1], t[runs - 1]);
+	qsort(t, (size_t)runs, sizeof *t, bench_cmp);
+	printf("median %lld\np90 %lld\nmax %lld\n", (long long)t[runs / 2],
+	    (long long)t[runs * 9 / 10 < runs ? runs * 9 / 10 : runs - 1],
+	    (long long)t[runs - 1]);
 	free(t);
 	return failed;
 }

@@ -17,6 +17,9 @@
 #include "xmalloc.h"
 #include "zonevisor.h"
 
+static ssize_t client_frame(struct client_conn *, int64_t, const char **);
+static void client_consume(struct client_conn *, size_t);
+
 #define CLIENT_MAX_ANSWER	(64 * 1024 * 1024)
 
 /* Connect to the control socket at path; -1 with errno set. */
@@ -78,6 +81,10 @@ client_send(struct client_conn *cc, struct msgw *w)
 static ssize_t
 client_frame(struct client_conn *cc, int64_t deadline, const char **cause)
 {
+	if (cc->raw > 0) {	/* the frame client_recv_raw() handed out */
+		client_consume(cc, cc->raw - FRAME_HEADER);
+		cc->raw = 0;
+	}
 	for (;;) {
 		struct pollfd pfd = { cc->fd, POLLIN, 0 };
 		size_t want = FRAME_HEADER;
@@ -148,10 +155,6 @@ client_recv(struct client_conn *cc, int64_t deadline, const char **cause)
 	struct mdoc *doc;
 	ssize_t flen;
 
-	if (cc->raw > 0) {
-		client_consume(cc, cc->raw - FRAME_HEADER);
-		cc->raw = 0;
-	}
 	if ((flen = client_frame(cc, deadline, cause)) == -1)
 		return NULL;
 	doc = mdoc_parse(cc->buf + FRAME_HEADER, (size_t)flen, cause);
@@ -169,10 +172,6 @@ client_recv_raw(struct client_conn *cc, int64_t deadline, size_t *len,
 {
 	ssize_t flen;
 
-	if (cc->raw > 0) {
-		client_consume(cc, cc->raw - FRAME_HEADER);
-		cc->raw = 0;
-	}
 	if ((flen = client_frame(cc, deadline, cause)) == -1)
 		return NULL;
 	cc->raw = FRAME_HEADER + (size_t)flen;

@@ -31,6 +31,7 @@ static size_t utf8_len(const unsigned char *, size_t);
 static void jb_grow(struct jbuf *, size_t);
 static void jb_str(struct jbuf *, const char *, size_t);
 static void jb_int(struct jbuf *, int64_t);
+static void jb_scalar(struct jbuf *, const struct mitem *);
 static void jb_value(struct jbuf *, const struct mval *);
 static int jb_raw(struct jbuf *, const char *, size_t, size_t *, int);
 
@@ -200,48 +201,54 @@ jb_int(struct jbuf *b, int64_t n)
 	jb_put(b, p, (size_t)(buf + sizeof buf - p));
 }
 
-/* Append v as JSON (compact). */
+/*
+ * Append a value that is no container, as both printers below see it:
+ * binary and extension values, which the daemon never sends, as null, and
+ * an integer beyond int64 (mval_int refuses it) as null too.
+ */
 static void
-jb_value(struct jbuf *b, const struct mval *v)
+jb_scalar(struct jbuf *b, const struct mitem *it)
 {
-	const char *s;
 	char num[32];
-	size_t len, i;
-	int64_t n;
-	double d;
-	int t;
 
-	switch (mval_kind(v)) {
-	case MV_NIL:
-	case MV_BIN:
-	case MV_EXT:
-		JB_LIT(b, "null");
-		break;
+	switch (it->kind) {
 	case MV_BOOL:
-		mval_bool(v, &t);
-		if (t)
+		if (it->b)
 			JB_LIT(b, "true");
 		else
 			JB_LIT(b, "false");
 		break;
 	case MV_INT:
-		if (mval_int(v, &n) == 0)
-			jb_int(b, n);
-		else
+		if (it->big)
 			JB_LIT(b, "null");
+		else
+			jb_int(b, it->i);
 		break;
 	case MV_FLOAT:
-		mval_double(v, &d);
-		if (isfinite(d))
+		if (isfinite(it->d))
 			jb_put(b, num, (size_t)snprintf(num, sizeof num,
-			    "%.17g", d));
+			    "%.17g", it->d));
 		else
 			JB_LIT(b, "null");
 		break;
 	case MV_STR:
-		s = mval_str(v, &len);
-		jb_str(b, s, len);
+		jb_str(b, it->s, it->len);
 		break;
+	default:
+		JB_LIT(b, "null");
+		break;
+	}
+}
+
+/* Append v, a decoded value, as JSON (compact). */
+static void
+jb_value(struct jbuf *b, const struct mval *v)
+{
+	struct mitem it;
+	size_t len, i;
+
+	memset(&it, 0, sizeof it);
+	switch ((it.kind = mval_kind(v))) {
 	case MV_ARRAY:
 		JB_LIT(b, "[");
 		for (i = 0; i < mval_len(v); i++) {
@@ -250,7 +257,7 @@ jb_value(struct jbuf *b, const struct mval *v)
 			jb_value(b, mval_at(v, i));
 		}
 		JB_LIT(b, "]");
-		break;
+		return;
 	case MV_MAP:
 		JB_LIT(b, "{");
 		for (i = 0; i < mval_len(v); i++) {
@@ -259,7 +266,8 @@ jb_value(struct jbuf *b, const struct mval *v)
 			if (i > 0)
 				JB_LIT(b, ",");
 			if (mval_kind(k) == MV_STR) {
-				s = mval_str(k, &len);
+				const char *s = mval_str(k, &len);
+
 				jb_str(b, s, len);
 			} else	/* the daemon sends string keys only */
 				JB_LIT(b, "\"?\"");
@@ -267,8 +275,24 @@ jb_value(struct jbuf *b, const struct mval *v)
 			jb_value(b, mval_val(v, i));
 		}
 		JB_LIT(b, "}");
+		return;
+	case MV_BOOL:
+		mval_bool(v, &it.b);
+		break;
+	case MV_INT:
+		it.big = mval_int(v, &it.i) != 0;
+		break;
+	case MV_FLOAT:
+		mval_double(v, &it.d);
+		break;
+	case MV_STR:
+		it.s = mval_str(v, &len);
+		it.len = len;
+		break;
+	default:
 		break;
 	}
+	jb_scalar(b, &it);
 }
 
 /*
@@ -280,39 +304,11 @@ static int
 jb_raw(struct jbuf *b, const char *data, size_t len, size_t *off, int depth)
 {
 	struct mitem it;
-	char num[32];
 	uint64_t i;
 
 	if (depth < 0 || mraw_item(data, len, off, &it) != 0)
 		return -1;
 	switch (it.kind) {
-	case MV_NIL:
-	case MV_BIN:
-	case MV_EXT:
-		JB_LIT(b, "null");
-		break;
-	case MV_BOOL:
-		if (it.b)
-			JB_LIT(b, "true");
-		else
-			JB_LIT(b, "false");
-		break;
-	case MV_INT:
-		if (it.big)
-			JB_LIT(b, "null");	/* as mval_int() refuses it */
-		else
-			jb_int(b, it.i);
-		break;
-	case MV_FLOAT:
-		if (isfinite(it.d))
-			jb_put(b, num, (size_t)snprintf(num, sizeof num,
-			    "%.17g", it.d));
-		else
-			JB_LIT(b, "null");
-		break;
-	case MV_STR:
-		jb_str(b, it.s, it.len);
-		break;
 	case MV_ARRAY:
 		JB_LIT(b, "[");
 		for (i = 0; i < it.len; i++) {
@@ -350,6 +346,9 @@ jb_raw(struct jbuf *b, const char *data, size_t len, size_t *off, int depth)
 				return -1;
 		}
 		JB_LIT(b, "}");
+		break;
+	default:
+		jb_scalar(b, &it);
 		break;
 	}
 	return 0;

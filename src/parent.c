@@ -53,8 +53,6 @@ static void parent_rendezvous_cb(struct ev_loop *, ev_io *, int);
 static int parent_fork_worker(struct zone_worker *,
     const struct zone_status *, int, const struct msg_zone_op *);
 static void parent_fork_all(void);
-static void parent_zone_op_send(struct zone_worker *, int, int, int64_t,
-    char *, size_t);
 static void parent_send(struct zone_worker *, struct msgw *);
 static void parent_dispatch_worker(struct peer *, const struct mdoc *, void *);
 static void parent_bad_frame(struct peer *, const char *, void *);
@@ -158,6 +156,9 @@ int
 parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
     char *op_id, size_t len, const char **cause)
 {
+	struct msg_zone_op m;
+	int type;
+
 	if (shutting_down && op != OP_STOP) {
 		*cause = names_ctl_error(CTLERR_SHUTTING_DOWN);
 		return -1;
@@ -169,18 +170,6 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	if (op == OP_RESTART && zw->st.state != ZS_RUNNING &&
 	    zw->st.state != ZS_RUNNING_DEGRADED)
 		op = OP_COLD_START;
-	parent_zone_op_send(zw, op, trigger, timeout_ms, op_id, len);
-	return 0;
-}
-
-/* Send zw's worker operation op, with a new id that goes to op_id. */
-static void
-parent_zone_op_send(struct zone_worker *zw, int op, int trigger,
-    int64_t timeout_ms, char *op_id, size_t len)
-{
-	struct msg_zone_op m;
-	int type;
-
 	/* An operator's word ends what the policy had in mind. */
 	if ((trigger == TRIG_OPERATOR_START || trigger == TRIG_OPERATOR_STOP ||
 	    trigger == TRIG_OPERATOR_RESTART) && op != OP_RESET) {
@@ -211,6 +200,7 @@ parent_zone_op_send(struct zone_worker *zw, int op, int trigger,
 	}
 	parent_send(zw, msg_pack_zone_op(type, &m));
 	snprintf(op_id, len, "%s", m.op_id);
+	return 0;
 }
 
 /*

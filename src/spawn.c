@@ -192,18 +192,13 @@ static sigset_t spawn_ignored;
 void
 spawn_child_reset(void)
 {
-	sigset_t none;
 	int sig;
-
-	if (spawn_nofile_raised)
-		setrlimit(RLIMIT_NOFILE, &spawn_nofile);
 
 	for (sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			signal(sig, SIG_DFL);
 	sigemptyset(&spawn_ignored);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	spawn_vm_reset();
 }
 
 /* Ignore sig in this process, but not in the VMs it spawns. */
