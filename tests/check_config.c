@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -32,6 +31,7 @@
 
 #include "zonevisor.h"
 #include "log.h"
+#include "testdir.h"
 
 /* A main file that needs no zones_dir key: zones.d is the default. */
 #define MAIN_CONF \
@@ -39,15 +39,7 @@
 	"state_dir = state\n" \
 	"runtime_dir = run\n"
 
-static char basedir[1024];	/* made by main(), shared by every test */
-static char tmpdir[1024];	/* this test's private directory */
-
 static Suite *config_suite(void);
-static int rm_one(const char *, const struct stat *, int, struct FTW *);
-static void rm_rf(const char *);
-static void setup(void);
-static void teardown(void);
-static const char *at(const char *);
 static void put(const char *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static void mk(const char *);
@@ -60,52 +52,6 @@ static void expect_error(const struct config_errors *, const char *, int,
 static void zone_with(const char *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* nftw(3) callback: remove one file or (empty, by FTW_DEPTH) directory. */
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	remove(path);
-	return 0;
-}
-
-/* Remove a directory tree. */
-static void
-rm_rf(const char *path)
-{
-	if (path[0] != '\0')
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Checked fixture: a fresh private directory for this test. */
-static void
-setup(void)
-{
-	if (snprintf(tmpdir, sizeof tmpdir, "%s/t.XXXXXX", basedir) >=
-	    (int)sizeof tmpdir || mkdtemp(tmpdir) == NULL)
-		ck_abort_msg("mkdtemp %s: %s", tmpdir, strerror(errno));
-}
-
-/* Checked fixture: remove it again. */
-static void
-teardown(void)
-{
-	rm_rf(tmpdir);
-	tmpdir[0] = '\0';
-}
-
-/* The absolute path of rel inside the test directory (a few at a time). */
-static const char *
-at(const char *rel)
-{
-	static char ring[8][PATH_MAX];
-	static int next;
-	char *p = ring[next++ % 8];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", tmpdir, rel) >= PATH_MAX)
-		ck_abort_msg("path too long: %s/%s", tmpdir, rel);
-	return p;
-}
-
 /* Write a file inside the test directory. */
 static void
 put(const char *rel, const char *fmt, ...)
@@ -113,8 +59,8 @@ put(const char *rel, const char *fmt, ...)
 	FILE *f;
 	va_list ap;
 
-	if ((f = fopen(at(rel), "w")) == NULL)
-		ck_abort_msg("fopen %s: %s", at(rel), strerror(errno));
+	if ((f = fopen(testdir_at(rel), "w")) == NULL)
+		ck_abort_msg("fopen %s: %s", testdir_at(rel), strerror(errno));
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
@@ -125,8 +71,8 @@ put(const char *rel, const char *fmt, ...)
 static void
 mk(const char *rel)
 {
-	if (mkdir(at(rel), 0755) != 0)
-		ck_abort_msg("mkdir %s: %s", at(rel), strerror(errno));
+	if (mkdir(testdir_at(rel), 0755) != 0)
+		ck_abort_msg("mkdir %s: %s", testdir_at(rel), strerror(errno));
 }
 
 /* The common case: MAIN_CONF and one zone file with the given text. */
@@ -138,13 +84,13 @@ zone_with(const char *zone, const char *fmt, ...)
 	va_list ap;
 	struct stat sb;
 
-	if (stat(at("zonevisor.conf"), &sb) != 0)
+	if (stat(testdir_at("zonevisor.conf"), &sb) != 0)
 		put("zonevisor.conf", MAIN_CONF);
-	if (stat(at("zones.d"), &sb) != 0)
+	if (stat(testdir_at("zones.d"), &sb) != 0)
 		mk("zones.d");
 	snprintf(rel, sizeof rel, "zones.d/%s.conf", zone);
-	if ((f = fopen(at(rel), "w")) == NULL)
-		ck_abort_msg("fopen %s: %s", at(rel), strerror(errno));
+	if ((f = fopen(testdir_at(rel), "w")) == NULL)
+		ck_abort_msg("fopen %s: %s", testdir_at(rel), strerror(errno));
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
@@ -160,7 +106,7 @@ load(const char *rel)
 	char all[4096] = "";
 	size_t i;
 
-	cfg = config_load(at(rel), &errs);
+	cfg = config_load(testdir_at(rel), &errs);
 	for (i = 0; i < errs.n; i++) {
 		strncat(all, errs.lines[i], sizeof all - strlen(all) - 2);
 		strncat(all, "\n", sizeof all - strlen(all) - 1);
@@ -176,7 +122,7 @@ load_bad(const char *rel, struct config_errors *errs)
 {
 	struct config *cfg;
 
-	cfg = config_load(at(rel), errs);
+	cfg = config_load(testdir_at(rel), errs);
 	ck_assert_msg(cfg == NULL, "a bad configuration was accepted");
 	ck_assert_msg(errs->n > 0, "refused without any error line");
 }
@@ -193,9 +139,9 @@ find_error(const struct config_errors *errs, const char *rel, int line,
 	size_t i;
 
 	if (line > 0)
-		snprintf(prefix, sizeof prefix, "%s:%d: ", at(rel), line);
+		snprintf(prefix, sizeof prefix, "%s:%d: ", testdir_at(rel), line);
 	else
-		snprintf(prefix, sizeof prefix, "%s: ", at(rel));
+		snprintf(prefix, sizeof prefix, "%s: ", testdir_at(rel));
 	for (i = 0; i < errs->n; i++) {
 		if (strncmp(errs->lines[i], prefix, strlen(prefix)) == 0 &&
 		    strstr(errs->lines[i] + strlen(prefix), what) != NULL)
@@ -258,10 +204,10 @@ START_TEST(test_config_valid_files_parse)
 	    "keep = 0\n");
 
 	cfg = load("zonevisor.conf");
-	ck_assert_str_eq(cfg->path, at("zonevisor.conf"));
+	ck_assert_str_eq(cfg->path, testdir_at("zonevisor.conf"));
 	ck_assert_str_eq(cfg->state_dir, "/var/lib/zv-test");
 	ck_assert_str_eq(cfg->runtime_dir, "/run/zv-test");
-	ck_assert_str_eq(cfg->zones_dir, at("zones.d"));
+	ck_assert_str_eq(cfg->zones_dir, testdir_at("zones.d"));
 	ck_assert_str_eq(cfg->control_socket, "/run/zv-test/control.sock");
 	ck_assert_int_eq(cfg->shutdown_timeout_ms, 90000);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_DEBUG);
@@ -275,7 +221,7 @@ START_TEST(test_config_valid_files_parse)
 
 	a = cfg->zones[0];
 	ck_assert_ptr_eq(config_zone(cfg, "alpha"), a);
-	ck_assert_str_eq(a->file, at("zones.d/alpha.conf"));
+	ck_assert_str_eq(a->file, testdir_at("zones.d/alpha.conf"));
 	ck_assert_str_eq(a->command, "/usr/bin/vm --name 'alpha zone' -m 512");
 	ck_assert_str_eq(a->argv[0], "/usr/bin/vm");
 	ck_assert_str_eq(a->argv[1], "--name");
@@ -283,7 +229,7 @@ START_TEST(test_config_valid_files_parse)
 	ck_assert_str_eq(a->argv[3], "-m");
 	ck_assert_str_eq(a->argv[4], "512");
 	ck_assert_ptr_null(a->argv[5]);
-	ck_assert_str_eq(a->cwd, at("work"));
+	ck_assert_str_eq(a->cwd, testdir_at("work"));
 	ck_assert_int_eq(a->autostart, 0);
 	ck_assert_int_eq(a->stop_signal, SIGINT);
 	ck_assert_int_eq(a->stop_timeout_ms, 2500);
@@ -322,7 +268,7 @@ START_TEST(test_config_defaults)
 	cfg = load("zonevisor.conf");
 	ck_assert_str_eq(cfg->state_dir, DEFAULT_STATE_DIR);
 	ck_assert_str_eq(cfg->runtime_dir, DEFAULT_RUNTIME_DIR);
-	ck_assert_str_eq(cfg->zones_dir, at("zones.d"));
+	ck_assert_str_eq(cfg->zones_dir, testdir_at("zones.d"));
 	ck_assert_str_eq(cfg->control_socket, DEFAULT_RUNTIME_DIR "/control.sock");
 	ck_assert_int_eq(cfg->shutdown_timeout_ms, 30000);
 	ck_assert_int_eq(cfg->log_level, LOG_LEVEL_INFO);
@@ -351,8 +297,8 @@ START_TEST(test_config_socket_follows_runtime_dir)
 	put("zonevisor.conf", "[supervisor]\nruntime_dir = rt\n");
 	mk("zones.d");
 	cfg = load("zonevisor.conf");
-	ck_assert_str_eq(cfg->runtime_dir, at("rt"));
-	ck_assert_str_eq(cfg->control_socket, at("rt/control.sock"));
+	ck_assert_str_eq(cfg->runtime_dir, testdir_at("rt"));
+	ck_assert_str_eq(cfg->control_socket, testdir_at("rt/control.sock"));
 	ck_assert_uint_eq(cfg->nzones, 0);
 	config_free(cfg);
 }
@@ -381,9 +327,9 @@ START_TEST(test_config_relative_paths_resolved)
 	    "cwd = ../../work/./dir/\n");
 
 	cfg = load("etc/zonevisor.conf");
-	ck_assert_str_eq(cfg->state_dir, at("etc/b/c"));
-	ck_assert_str_eq(cfg->runtime_dir, at("run"));
-	ck_assert_str_eq(cfg->zones_dir, at("etc/zones"));
+	ck_assert_str_eq(cfg->state_dir, testdir_at("etc/b/c"));
+	ck_assert_str_eq(cfg->runtime_dir, testdir_at("run"));
+	ck_assert_str_eq(cfg->zones_dir, testdir_at("etc/zones"));
 	ck_assert_str_eq(cfg->control_socket, "/tmp/x/zv.sock");
 	ck_assert_uint_eq(cfg->nzones, 1);
 	zc = config_zone(cfg, "edge");
@@ -749,7 +695,7 @@ START_TEST(test_config_invalid_zone_file_name)
 		expect_error(&errs, rel, 0, what);
 		ck_assert_uint_eq(errs.n, 1);
 		config_errors_free(&errs);
-		ck_assert_int_eq(unlink(at(rel)), 0);
+		ck_assert_int_eq(unlink(testdir_at(rel)), 0);
 	}
 }
 END_TEST
@@ -1044,7 +990,7 @@ config_suite(void)
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, testdir_setup, testdir_teardown);
 	tcase_add_test(tc, test_config_valid_files_parse);
 	tcase_add_test(tc, test_config_defaults);
 	tcase_add_test(tc, test_config_socket_follows_runtime_dir);
@@ -1084,23 +1030,14 @@ int
 main(void)
 {
 	SRunner *sr;
-	char *real;
 	int failed;
 
-	/* Real, so the paths config.c resolves compare equal to ours. */
-	snprintf(basedir, sizeof basedir, "/tmp/zv-check-config.XXXXXX");
-	if (mkdtemp(basedir) == NULL) {
-		perror("mkdtemp");
+	if (testdir_init("config") == -1)
 		return EXIT_FAILURE;
-	}
-	if ((real = realpath(basedir, NULL)) != NULL) {
-		snprintf(basedir, sizeof basedir, "%s", real);
-		free(real);
-	}
 	sr = srunner_create(config_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rm_rf(basedir);
+	testdir_done();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -26,7 +26,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -39,6 +38,7 @@
 
 #include "zonevisor.h"
 #include "log.h"
+#include "testdir.h"
 
 #define LOG_NAME	"lifecycle.log"
 #define SAMPLES		40	/* every kind, trigger, error and evidence */
@@ -64,15 +64,7 @@ struct seen {
 	int		  next;		/* the hook's next sample */
 };
 
-static char basedir[1024];	/* made by main(), shared by every test */
-static char tmpdir[1024];	/* this test's private directory */
-
 static Suite *records_suite(void);
-static int rm_one(const char *, const struct stat *, int, struct FTW *);
-static void rm_rf(const char *);
-static void setup(void);
-static void teardown(void);
-static const char *at(const char *);
 static const char *rotated(const char *, int);
 static void sample(int, struct sample *);
 static size_t frame_len(const struct record *);
@@ -102,52 +94,6 @@ static void hook_append_two(struct seen *);
 static void hook_rotate(struct seen *);
 
 static const struct records_cbs cbs = { on_record, on_problem };
-
-/* nftw(3) callback: remove one file or (empty, by FTW_DEPTH) directory. */
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	remove(path);
-	return 0;
-}
-
-/* Remove a directory tree. */
-static void
-rm_rf(const char *path)
-{
-	if (path[0] != '\0')
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Checked fixture: a fresh private directory for this test. */
-static void
-setup(void)
-{
-	if (snprintf(tmpdir, sizeof tmpdir, "%s/t.XXXXXX", basedir) >=
-	    (int)sizeof tmpdir || mkdtemp(tmpdir) == NULL)
-		ck_abort_msg("mkdtemp %s: %s", tmpdir, strerror(errno));
-}
-
-/* Checked fixture: remove it again. */
-static void
-teardown(void)
-{
-	rm_rf(tmpdir);
-	tmpdir[0] = '\0';
-}
-
-/* The absolute path of rel inside the test directory (a few at a time). */
-static const char *
-at(const char *rel)
-{
-	static char ring[8][PATH_MAX];
-	static int next;
-	char *p = ring[next++ % 8];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", tmpdir, rel) >= PATH_MAX)
-		ck_abort_msg("path too long: %s/%s", tmpdir, rel);
-	return p;
-}
 
 /* path.n, as rotation names it (a few at a time). */
 static const char *
@@ -578,7 +524,7 @@ hook_rotate(struct seen *s)
 START_TEST(test_records_round_trip_every_field)
 {
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	struct stat sb;
 
 	write_samples(path, 0, SAMPLES, 0, 3, NULL);
@@ -594,7 +540,7 @@ END_TEST
 START_TEST(test_records_reopen_appends_after_existing)
 {
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 
 	/* A worker restart opens the log again and goes on appending. */
 	write_samples(path, 0, 3, 0, 2, NULL);
@@ -609,7 +555,7 @@ END_TEST
 START_TEST(test_records_reopen_counts_existing_size)
 {
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	off_t size;
 
 	/*
@@ -655,7 +601,7 @@ START_TEST(test_records_torn_tail_ignored)
 	    0xad, 0xbe };
 	const struct torn_case *tc = &torn_cases[_i];
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	off_t off[4], size;
 
 	write_samples(path, 0, 4, 0, 0, off);
@@ -682,7 +628,7 @@ END_TEST
 START_TEST(test_records_bad_checksum_at_end_is_torn)
 {
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	unsigned char *buf;
 	size_t len;
 	off_t off[4];
@@ -715,7 +661,7 @@ START_TEST(test_records_torn_tail_then_restart_keeps_new_records)
 	struct sample big;
 	struct records r;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	char msg[MESSAGE_MAX];
 	int want[32], i, n = 0;
 	off_t torn;
@@ -768,7 +714,7 @@ START_TEST(test_records_corrupt_middle_reported)
 {
 	static const int want[] = { 0, 2, 3, 4 };
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	unsigned char *buf;
 	size_t len;
 	off_t off[5];
@@ -794,7 +740,7 @@ START_TEST(test_records_impossible_length_resyncs)
 	static const int want[] = { 0, 2, 3, 4 };
 	uint32_t bad = bad_lengths[_i];
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	unsigned char *buf;
 	size_t len;
 	off_t off[5];
@@ -824,7 +770,7 @@ START_TEST(test_records_reopen_leaves_damage_alone)
 	static const int want[] = { 0, 2, 3, 4, 5 };
 	struct seen s = { 0 };
 	struct sample smp;
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	unsigned char *buf;
 	size_t len;
 	off_t off[5];
@@ -856,7 +802,7 @@ START_TEST(test_records_corrupt_rotated_file_named)
 {
 	static const int want[] = { 0, 2, 3, 4, 5, 6 };
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME), *old = rotated(path, 1);
+	const char *path = testdir_at(LOG_NAME), *old = rotated(path, 1);
 	unsigned char *buf;
 	size_t len;
 	off_t off[5];
@@ -892,7 +838,7 @@ START_TEST(test_records_unreadable_payload_reported)
 	const struct unreadable_case *uc = &unreadable_cases[_i];
 	static const int want[] = { 0, 1 };
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	unsigned char frame[16];
 	size_t flen;
 	off_t bad;
@@ -914,7 +860,7 @@ END_TEST
 START_TEST(test_records_rotation_keeps_newest)
 {
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	struct sample smp;
 	size_t longest = 0;
 	int i, k;
@@ -949,7 +895,7 @@ END_TEST
 START_TEST(test_records_rotation_keep_zero_drops_old)
 {
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 
 	write_samples(path, 0, 30, 600, 0, NULL);
 	ck_assert_int_eq(file_size(rotated(path, 1)), -1);
@@ -967,7 +913,7 @@ START_TEST(test_records_sync)
 {
 	struct records r;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 
 	ck_assert_int_eq(records_open(&r, path, 0, 0), 0);
 	ck_assert_int_eq(records_sync(&r), 0);		/* nothing yet */
@@ -996,7 +942,7 @@ START_TEST(test_records_tail_follows_appends_and_rotation)
 	struct records w;
 	struct seen s = { 0 };
 	struct sample smp;
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	int64_t max;
 	int i, rotations = 0;
 
@@ -1053,7 +999,7 @@ START_TEST(test_records_tail_open_reads_rotated_files)
 {
 	struct records_tail t;
 	struct seen all = { 0 }, s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	size_t i;
 
 	write_samples(path, 0, 30, 600, 2, NULL);
@@ -1075,7 +1021,7 @@ START_TEST(test_records_tail_log_created_later)
 	struct records_tail t;
 	struct records w;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 
 	ck_assert_int_eq(records_tail_open(&t, path, 2, &cbs, &s), 0);
 	ck_assert_uint_eq(s.n, 0);
@@ -1102,7 +1048,7 @@ START_TEST(test_records_tail_waits_for_partial_frame)
 {
 	struct records_tail t;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME), *scratch = at("scratch.log");
+	const char *path = testdir_at(LOG_NAME), *scratch = testdir_at("scratch.log");
 	unsigned char *frame;
 	size_t len, cuts[5], prev = 0, i;
 
@@ -1142,7 +1088,7 @@ START_TEST(test_records_tail_poll_concurrent_rotation)
 	struct records w;
 	struct seen s = { 0 };
 	struct sample smp;
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	int64_t max;
 
 	/*
@@ -1182,7 +1128,7 @@ START_TEST(test_records_tail_open_concurrent_rotation)
 	struct records_tail t;
 	struct records w;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 
 	/*
 	 * lifecycle.log.2 holds samples 0-1, .1 holds 2-3, the live file
@@ -1222,7 +1168,7 @@ START_TEST(test_records_garbage_file_reported)
 	const struct garbage_case *gc = &garbage_cases[_i];
 	struct records_tail t;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 	unsigned char buf[4096];
 	uint32_t x = 2463534242u;	/* xorshift32, fixed seed */
 	size_t i;
@@ -1258,7 +1204,7 @@ START_TEST(test_records_empty_file)
 {
 	struct records_tail t;
 	struct seen s = { 0 };
-	const char *path = at(LOG_NAME);
+	const char *path = testdir_at(LOG_NAME);
 
 	spew(path, "", 0, 0);
 	spew(rotated(path, 1), "", 0, 0);
@@ -1277,7 +1223,7 @@ START_TEST(test_records_append_without_directory_fails)
 {
 	struct records r;
 	struct sample smp;
-	const char *dir = at("zone"), *path = at("zone/" LOG_NAME);
+	const char *dir = testdir_at("zone"), *path = testdir_at("zone/" LOG_NAME);
 
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
@@ -1295,7 +1241,7 @@ START_TEST(test_records_append_fails_when_rotation_cannot_reopen)
 {
 	struct records r;
 	struct sample smp;
-	const char *dir = at("zone"), *path = at("zone/" LOG_NAME);
+	const char *dir = testdir_at("zone"), *path = testdir_at("zone/" LOG_NAME);
 
 	/* The zone directory vanishes under a running worker. */
 	ck_assert_int_eq(mkdir(dir, 0700), 0);
@@ -1316,7 +1262,7 @@ records_suite(void)
 	Suite *s = suite_create("records");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, testdir_setup, testdir_teardown);
 	tcase_add_test(tc, test_records_round_trip_every_field);
 	tcase_add_test(tc, test_records_reopen_appends_after_existing);
 	tcase_add_test(tc, test_records_reopen_counts_existing_size);
@@ -1362,15 +1308,12 @@ main(void)
 
 	/* records.c logs the failures these tests provoke; keep quiet. */
 	log_init(1, LOG_LEVEL_ERROR);
-	snprintf(basedir, sizeof basedir, "/tmp/zv-check-records.XXXXXX");
-	if (mkdtemp(basedir) == NULL) {
-		perror("mkdtemp");
+	if (testdir_init("records") == -1)
 		return EXIT_FAILURE;
-	}
 	sr = srunner_create(records_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rm_rf(basedir);
+	testdir_done();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

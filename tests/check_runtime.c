@@ -29,7 +29,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdint.h>
@@ -42,6 +41,7 @@
 
 #include "zonevisor.h"
 #include "log.h"
+#include "testdir.h"
 
 #define OTHER_BOOT	"00000000-1111-2222-3333-444444444444"
 
@@ -78,16 +78,9 @@ struct spoil {
 	int		 pad;		/* bytes of an extra "pad" string */
 };
 
-static char basedir[1024];	/* made by main(), shared by every test */
-static char tmpdir[1024];	/* this test's private directory */
 static volatile sig_atomic_t caught;
 
 static Suite *runtime_suite(void);
-static int rm_one(const char *, const struct stat *, int, struct FTW *);
-static void rm_rf(const char *);
-static void setup(void);
-static void teardown(void);
-static const char *at(const char *);
 static void on_signal(int);
 static void catch_signals(void);
 static void good_record(struct runtime_record *, pid_t, uint64_t);
@@ -106,52 +99,6 @@ static void expect_refused(const char *, const char *);
 static void expect_same(const struct runtime_record *,
     const struct runtime_record *);
 static pid_t dead_pid(uint64_t *);
-
-/* nftw(3) callback: remove one file or (empty, by FTW_DEPTH) directory. */
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	remove(path);
-	return 0;
-}
-
-/* Remove a directory tree. */
-static void
-rm_rf(const char *path)
-{
-	if (path[0] != '\0')
-		nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Checked fixture: a fresh private directory for this test. */
-static void
-setup(void)
-{
-	if (snprintf(tmpdir, sizeof tmpdir, "%s/t.XXXXXX", basedir) >=
-	    (int)sizeof tmpdir || mkdtemp(tmpdir) == NULL)
-		ck_abort_msg("mkdtemp %s: %s", tmpdir, strerror(errno));
-}
-
-/* Checked fixture: remove it again. */
-static void
-teardown(void)
-{
-	rm_rf(tmpdir);
-	tmpdir[0] = '\0';
-}
-
-/* The absolute path of rel inside the test directory (a few at a time). */
-static const char *
-at(const char *rel)
-{
-	static char ring[8][PATH_MAX];
-	static int next;
-	char *p = ring[next++ % 8];
-
-	if (snprintf(p, PATH_MAX, "%s/%s", tmpdir, rel) >= PATH_MAX)
-		ck_abort_msg("path too long: %s/%s", tmpdir, rel);
-	return p;
-}
 
 /* Note a signal that should never have come. */
 static void
@@ -425,7 +372,7 @@ dead_pid(uint64_t *start)
 START_TEST(test_runtime_write_read_round_trip)
 {
 	struct runtime_record rr, got;
-	const char *path = at("runtime"), *tmp = at("runtime.tmp");
+	const char *path = testdir_at("runtime"), *tmp = testdir_at("runtime.tmp");
 	struct stat sb;
 	char cause[256] = "";
 
@@ -462,8 +409,8 @@ START_TEST(test_runtime_write_without_directory_fails)
 	struct runtime_record rr;
 
 	good_record(&rr, 31337, 1);
-	ck_assert_int_eq(runtime_write(at("gone/runtime"), &rr), -1);
-	ck_assert(!exists(at("gone")));
+	ck_assert_int_eq(runtime_write(testdir_at("gone/runtime"), &rr), -1);
+	ck_assert(!exists(testdir_at("gone")));
 }
 END_TEST
 
@@ -472,7 +419,7 @@ START_TEST(test_runtime_read_missing)
 	struct runtime_record rr;
 	char cause[256] = "";
 
-	ck_assert_int_eq(runtime_read(at("runtime"), &rr, cause, sizeof cause),
+	ck_assert_int_eq(runtime_read(testdir_at("runtime"), &rr, cause, sizeof cause),
 	    1);
 }
 END_TEST
@@ -480,7 +427,7 @@ END_TEST
 START_TEST(test_runtime_read_every_prefix_refused)
 {
 	struct runtime_record rr, got;
-	const char *path = at("runtime"), *cut = at("cut");
+	const char *path = testdir_at("runtime"), *cut = testdir_at("cut");
 	unsigned char *buf;
 	char cause[256] = "";
 	size_t len, n;
@@ -520,7 +467,7 @@ static const struct bad_file {
 START_TEST(test_runtime_read_bad_file_refused)
 {
 	const struct bad_file *bf = &bad_files[_i];
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 
 	spew(path, bf->bytes, bf->len);
 	expect_refused(path, NULL);
@@ -531,7 +478,7 @@ START_TEST(test_runtime_read_array_refused)
 {
 	struct runtime_record rr;
 	struct spoil sp = { -1, -1, 1, 0 };
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 
 	/* Every value in its place, but without the keys. */
 	good_record(&rr, 31337, 99);
@@ -543,7 +490,7 @@ END_TEST
 START_TEST(test_runtime_read_trailing_bytes_refused)
 {
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	unsigned char *buf;
 	size_t len;
 
@@ -561,7 +508,7 @@ START_TEST(test_runtime_read_missing_field_refused)
 {
 	struct runtime_record rr;
 	struct spoil sp = { _i, -1, 0, 0 };
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 
 	good_record(&rr, 31337, 99);
 	write_custom(path, &rr, &sp);
@@ -573,7 +520,7 @@ START_TEST(test_runtime_read_wrong_type_refused)
 {
 	struct runtime_record rr;
 	struct spoil sp = { -1, _i, 0, 0 };
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 
 	good_record(&rr, 31337, 99);
 	write_custom(path, &rr, &sp);
@@ -585,7 +532,7 @@ START_TEST(test_runtime_read_control_is_accepted)
 {
 	struct runtime_record rr, got;
 	struct spoil sp = { -1, -1, 0, 0 };
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char cause[256] = "";
 
 	/* What the two tests above spoil reads fine unspoilt. */
@@ -618,7 +565,7 @@ START_TEST(test_runtime_read_out_of_range_refused)
 {
 	const struct bad_int *bi = &bad_ints[_i];
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 
 	good_record(&rr, 31337, 99);
 	put_int_field(path, &rr, bi->field, bi->value);
@@ -636,7 +583,7 @@ START_TEST(test_runtime_read_overlong_string_refused)
 		{ F_OPERATION_ID, OP_ID_MAX },
 	};
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char s[2048];
 	size_t i;
 
@@ -655,7 +602,7 @@ START_TEST(test_runtime_read_version_refused)
 {
 	static const int64_t versions[] = { 2, 0, 3, -1, 1000000 };
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	size_t i;
 
 	good_record(&rr, 31337, 99);
@@ -674,7 +621,7 @@ START_TEST(test_runtime_read_oversized_refused)
 {
 	struct runtime_record rr;
 	struct spoil sp = { -1, -1, 0, 9000 };
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	struct stat sb;
 
 	good_record(&rr, 31337, 99);
@@ -690,7 +637,7 @@ START_TEST(test_runtime_check_none)
 	char detail[512] = "x";
 	int evidence = -1;
 
-	ck_assert_int_eq(runtime_check(at("runtime"), "alpha", tmpdir,
+	ck_assert_int_eq(runtime_check(testdir_at("runtime"), "alpha", tmpdir,
 	    &evidence, detail, sizeof detail), RUNTIME_NONE);
 	ck_assert_int_eq(evidence, EVD_NONE);
 	ck_assert_str_eq(detail, "");
@@ -700,7 +647,7 @@ END_TEST
 START_TEST(test_runtime_check_gone_process_deleted)
 {
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char detail[512], pidstr[32];
 	uint64_t start;
 	pid_t pid;
@@ -723,7 +670,7 @@ END_TEST
 START_TEST(test_runtime_check_reused_pid_deleted_unsignalled)
 {
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char detail[512];
 	uint64_t start;
 	int evidence = -1;
@@ -744,7 +691,7 @@ END_TEST
 START_TEST(test_runtime_check_other_boot_deleted_unsignalled)
 {
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char detail[512];
 	uint64_t start;
 	int evidence = -1;
@@ -770,7 +717,7 @@ END_TEST
 START_TEST(test_runtime_check_live_process_unsafe)
 {
 	struct runtime_record rr, got;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char detail[512], pidstr[32], cause[256] = "";
 	uint64_t start;
 	pid_t child;
@@ -821,7 +768,7 @@ START_TEST(test_runtime_check_scope_mismatch_unsafe)
 {
 	const struct scope_case *sc = &scope_cases[_i];
 	struct runtime_record rr;
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char detail[512];
 	uint64_t start;
 	int evidence = -1;
@@ -848,7 +795,7 @@ START_TEST(test_runtime_check_unreadable_unsafe)
 {
 	struct runtime_record rr;
 	struct spoil sp = { F_VM_PID, -1, 0, 0 };
-	const char *path = at("runtime");
+	const char *path = testdir_at("runtime");
 	char detail[512];
 	int evidence = -1;
 
@@ -874,7 +821,7 @@ END_TEST
 START_TEST(test_runtime_delete)
 {
 	struct runtime_record rr;
-	const char *path = at("runtime"), *tmp = at("runtime.tmp");
+	const char *path = testdir_at("runtime"), *tmp = testdir_at("runtime.tmp");
 
 	good_record(&rr, 31337, 99);
 	ck_assert_int_eq(runtime_write(path, &rr), 0);
@@ -940,7 +887,7 @@ runtime_suite(void)
 	Suite *s = suite_create("runtime");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, testdir_setup, testdir_teardown);
 	tcase_add_test(tc, test_runtime_write_read_round_trip);
 	tcase_add_test(tc, test_runtime_write_without_directory_fails);
 	tcase_add_test(tc, test_runtime_read_missing);
@@ -982,15 +929,12 @@ main(void)
 
 	/* runtime.c logs the failures these tests provoke; keep quiet. */
 	log_init(1, LOG_LEVEL_ERROR);
-	snprintf(basedir, sizeof basedir, "/tmp/zv-check-runtime.XXXXXX");
-	if (mkdtemp(basedir) == NULL) {
-		perror("mkdtemp");
+	if (testdir_init("runtime") == -1)
 		return EXIT_FAILURE;
-	}
 	sr = srunner_create(runtime_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	rm_rf(basedir);
+	testdir_done();
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
