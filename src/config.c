@@ -101,6 +101,18 @@ static int set_max_failed(struct cfg_parse *, const char *, const char **);
 static int set_suspend_for(struct cfg_parse *, const char *, const char **);
 static int set_restart_timeout(struct cfg_parse *, const char *, const char **);
 static int set_log_keep(struct cfg_parse *, const char *, const char **);
+static int set_start_timeout(struct cfg_parse *, const char *, const char **);
+static int set_probe(struct cfg_parse *, const char *, const char **);
+static int set_probe_duration(int64_t *, const char *, const char **);
+static int set_interval(struct cfg_parse *, const char *, const char **);
+static int set_probe_timeout(struct cfg_parse *, const char *, const char **);
+static int set_failure_threshold(struct cfg_parse *, const char *,
+    const char **);
+static int set_start_period(struct cfg_parse *, const char *, const char **);
+static int set_http_path(struct cfg_parse *, const char *, const char **);
+static int set_exec(struct cfg_parse *, const char *, const char **);
+static int cfg_seen_line(const struct cfg_parse *, const char *, const char *);
+static void cfg_zone_check(struct cfg_parse *, struct zone_config *);
 static struct zone_config *cfg_zone_load(struct config *, const char *,
     const char *, struct config_errors *);
 static void cfg_zone_free(struct zone_config *);
@@ -126,6 +138,14 @@ static const struct cfg_key zone_keys[] = {
 	{ "gateway", "stop_signal", set_stop_signal, 0 },
 	{ "gateway", "stop_timeout", set_stop_timeout, 0 },
 	{ "gateway", "ingress_port", set_ingress_port, 0 },
+	{ "gateway", "start_timeout", set_start_timeout, 0 },
+	{ "health", "probe", set_probe, 0 },
+	{ "health", "interval", set_interval, 0 },
+	{ "health", "timeout", set_probe_timeout, 0 },
+	{ "health", "failure_threshold", set_failure_threshold, 0 },
+	{ "health", "start_period", set_start_period, 0 },
+	{ "health", "http_path", set_http_path, 0 },
+	{ "health", "exec", set_exec, 0 },
 	{ "log", "max_size", set_log_max_size, 0 },
 	{ "log", "keep", set_log_keep, 0 },
 	{ "recovery", "restart_delay", set_restart_delay, 0 },
@@ -552,6 +572,134 @@ set_restart_timeout(struct cfg_parse *p, const char *v, const char **cause)
 	return 0;
 }
 
+static int
+set_start_timeout(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_duration(v, &p->zc->start_timeout_ms, cause) != 0)
+		return -1;
+	if (p->zc->start_timeout_ms == 0) {
+		*cause = "must be more than 0";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_probe(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int k;
+
+	if ((k = names_probe_parse(v)) < 0) {
+		*cause = "unknown probe (expected none, exec, tcp or http)";
+		return -1;
+	}
+	p->zc->health.probe = k;
+	return 0;
+}
+
+/* A duration of at least 10ms: probes are not a busy loop. */
+static int
+set_probe_duration(int64_t *ms, const char *v, const char **cause)
+{
+	if (parse_duration(v, ms, cause) != 0)
+		return -1;
+	if (*ms < 10) {
+		*cause = "must be at least 10ms";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_interval(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_probe_duration(&p->zc->health.interval_ms, v, cause);
+}
+
+static int
+set_probe_timeout(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_probe_duration(&p->zc->health.timeout_ms, v, cause);
+}
+
+static int
+set_failure_threshold(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int64_t n;
+
+	if (parse_int(v, 1, 1000, &n) != 0) {
+		*cause = "expected a count from 1 to 1000";
+		return -1;
+	}
+	p->zc->health.failure_threshold = (int)n;
+	return 0;
+}
+
+static int
+set_start_period(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return parse_duration(v, &p->zc->health.start_period_ms, cause);
+}
+
+/* An absolute path of printable characters, no blanks: a request line. */
+static int
+set_http_path(struct cfg_parse *p, const char *v, const char **cause)
+{
+	const char *c;
+
+	if (v[0] != '/') {
+		*cause = "must start with /";
+		return -1;
+	}
+	if (strlen(v) > 1024) {
+		*cause = "longer than 1024 characters";
+		return -1;
+	}
+	for (c = v; *c != '\0'; c++) {
+		if (*c <= ' ' || *c == 0x7f) {
+			*cause = "blanks and control characters are not allowed "
+			    "(percent-encode them)";
+			return -1;
+		}
+	}
+	free(p->zc->health.http_path);
+	p->zc->health.http_path = xstrdup(v);
+	return 0;
+}
+
+static int
+set_exec(struct cfg_parse *p, const char *v, const char **cause)
+{
+	char **argv;
+	int argc;
+
+	if (p->blank_semicolon) {
+		*cause = "\" ;\" starts a comment in this file and would cut the "
+		    "command short";
+		return -1;
+	}
+	if ((argv = argv_split(v, &argc, cause)) == NULL)
+		return -1;
+	argv_free(p->zc->health.exec_argv);
+	free(p->zc->health.exec);
+	p->zc->health.exec_argv = argv;
+	p->zc->health.exec = xstrdup(v);
+	return 0;
+}
+
+/* The line a key of this file was set on, or 0 when it was not. */
+static int
+cfg_seen_line(const struct cfg_parse *p, const char *section, const char *key)
+{
+	int i;
+
+	for (i = 0; i < p->nseen; i++)
+		if (strcmp(p->seen[i].section, section) == 0 &&
+		    strcmp(p->seen[i].key, key) == 0)
+			return p->seen[i].line;
+	return 0;
+}
+
 /* libinih's handler; remembers the first line it refused. */
 static int
 cfg_handler(void *user, const char *section, const char *name,
@@ -754,6 +902,12 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	zc->recovery.max_failed_recoveries = 10;
 	zc->recovery.suspend_for_ms = 30 * 60000;
 	zc->recovery.restart_timeout_ms = 10 * 60000;
+	zc->start_timeout_ms = 60000;
+	zc->health.probe = PROBE_NONE;
+	zc->health.interval_ms = 10000;
+	zc->health.timeout_ms = 2000;
+	zc->health.failure_threshold = 3;
+	zc->health.start_period_ms = 30000;
 
 	memset(&p, 0, sizeof p);
 	p.cfg = cfg;
@@ -763,16 +917,65 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	if (cfg_parse_file(&p) == 0 && zc->argv == NULL &&
 	    errs->n == before)
 		cfg_error(&p, 0, "gateway", "command", "required key is missing");
-	if (errs->n == before && zc->recovery.restart_delay_max_ms <
-	    zc->recovery.restart_delay_ms)
-		cfg_error(&p, 0, "recovery", "restart_delay_max",
-		    "shorter than restart_delay");
+	if (errs->n == before)
+		cfg_zone_check(&p, zc);
 	free(p.dir);
 	if (errs->n != before) {
 		cfg_zone_free(zc);
 		return NULL;
 	}
 	return zc;
+}
+
+/*
+ * Checks between the keys of one zone file, each reported on the line of
+ * the key that has to change.
+ */
+static void
+cfg_zone_check(struct cfg_parse *p, struct zone_config *zc)
+{
+	struct health_config *h = &zc->health;
+	int line;
+
+	if (zc->recovery.restart_delay_max_ms < zc->recovery.restart_delay_ms)
+		cfg_error(p, cfg_seen_line(p, "recovery", "restart_delay_max") ?
+		    cfg_seen_line(p, "recovery", "restart_delay_max") :
+		    cfg_seen_line(p, "recovery", "restart_delay"), "recovery",
+		    "restart_delay_max", "shorter than restart_delay");
+	if (h->probe == PROBE_NONE)
+		return;
+	line = cfg_seen_line(p, "health", "probe");
+	if ((h->probe == PROBE_TCP || h->probe == PROBE_HTTP) &&
+	    zc->ingress_port == 0)
+		cfg_error(p, line, "health", "probe", "a %s probe needs "
+		    "[gateway] ingress_port", names_probe(h->probe));
+	if (h->probe == PROBE_EXEC && h->exec_argv == NULL)
+		cfg_error(p, line, "health", "exec", "an exec probe needs the "
+		    "command to run");
+	if (h->probe != PROBE_EXEC && h->exec_argv != NULL)
+		cfg_error(p, cfg_seen_line(p, "health", "exec"), "health",
+		    "exec", "set, but the probe is %s", names_probe(h->probe));
+	if (h->probe != PROBE_HTTP && h->http_path != NULL)
+		cfg_error(p, cfg_seen_line(p, "health", "http_path"), "health",
+		    "http_path", "set, but the probe is %s",
+		    names_probe(h->probe));
+	if (h->timeout_ms >= h->interval_ms) {
+		line = cfg_seen_line(p, "health", "timeout");
+		cfg_error(p, line ? line : cfg_seen_line(p, "health",
+		    "interval"), "health", "timeout", "%lldms is not shorter "
+		    "than the interval (%lldms)", (long long)h->timeout_ms,
+		    (long long)h->interval_ms);
+	}
+	if (h->start_period_ms > zc->start_timeout_ms) {
+		line = cfg_seen_line(p, "health", "start_period");
+		cfg_error(p, line ? line : cfg_seen_line(p, "gateway",
+		    "start_timeout"), "health", "start_period", "%lldms is "
+		    "longer than [gateway] start_timeout (%lldms)",
+		    (long long)h->start_period_ms,
+		    (long long)zc->start_timeout_ms);
+	}
+	if (h->probe == PROBE_HTTP && h->http_path == NULL)
+		h->http_path = xstrdup("/");
 }
 
 /* Free one zone's configuration. */
@@ -787,6 +990,9 @@ cfg_zone_free(struct zone_config *zc)
 	argv_free(zc->argv);
 	free(zc->cwd);
 	argv_free(zc->env);
+	free(zc->health.http_path);
+	free(zc->health.exec);
+	argv_free(zc->health.exec_argv);
 	free(zc);
 }
 

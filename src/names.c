@@ -26,6 +26,7 @@ static const char *const evidence_names[] = { EVIDENCE_KINDS(AS_STRING) };
 static const char *const record_names[] = { RECORD_KINDS(AS_STRING) };
 static const char *const op_result_names[] = { OP_RESULTS(AS_STRING) };
 static const char *const recovery_state_names[] = { RECOVERY_STATES(AS_STRING) };
+static const char *const probe_names[] = { PROBE_KINDS(AS_STRING) };
 
 static const char *lookup(const char *const *, int, int);
 static int parse(const char *const *, int, const char *);
@@ -149,6 +150,20 @@ int
 names_op_result_parse(const char *s)
 {
 	return parse(op_result_names, OPR__COUNT, s);
+}
+
+/* Name of a health probe kind. */
+const char *
+names_probe(int k)
+{
+	return lookup(probe_names, PROBE__COUNT, k);
+}
+
+/* Health probe kind of a name, or -1. */
+int
+names_probe_parse(const char *s)
+{
+	return parse(probe_names, PROBE__COUNT, s);
 }
 
 /* Name of a control command. */

@@ -118,6 +118,14 @@ enum op_result { OP_RESULTS(AS_ENUM) OPR__COUNT };
 	X(OP_RESET, "reset")
 enum operation { OPERATIONS(AS_ENUM) OP__COUNT };
 
+/* Health probe kinds of a zone's [health] probe (DESIGN §6). */
+#define PROBE_KINDS(X) \
+	X(PROBE_NONE, "none") \
+	X(PROBE_EXEC, "exec") \
+	X(PROBE_TCP, "tcp") \
+	X(PROBE_HTTP, "http")
+enum probe_kind { PROBE_KINDS(AS_ENUM) PROBE__COUNT };
+
 /* Control requests: the "cmd" string of a request (DESIGN §11). */
 #define CTL_COMMANDS(X) \
 	X(CTL_STATUS, "status") \
@@ -293,6 +301,8 @@ const char *names_record(int);
 int names_record_parse(const char *);
 const char *names_op_result(int);
 int names_op_result_parse(const char *);
+const char *names_probe(int);
+int names_probe_parse(const char *);
 const char *names_ctl_command(int);
 int names_ctl_command_parse(const char *);
 const char *names_ctl_error(int);

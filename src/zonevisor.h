@@ -116,6 +116,18 @@ int recovery_consecutive(const struct recovery *);
 uint32_t recovery_failed_total(const struct recovery *);
 int recovery_starts_at_once(const struct recovery *, int64_t, int);
 
+/* config.c: the settings of [health] (DESIGN §6). */
+struct health_config {
+	int		 probe;		/* PROBE_* */
+	int64_t		 interval_ms;
+	int64_t		 timeout_ms;
+	int		 failure_threshold;
+	int64_t		 start_period_ms;	/* failures then are not yet failures */
+	char		*http_path;
+	char		*exec;		/* as written, for messages */
+	char		**exec_argv;	/* split like a shell, NULL-terminated */
+};
+
 /* config.c */
 struct zone_config {
 	char		*name;
@@ -128,10 +140,12 @@ struct zone_config {
 	int		 autostart;
 	int		 stop_signal;
 	int64_t		 stop_timeout_ms;
+	int64_t		 start_timeout_ms; /* spawned until ready, with a probe */
 	int		 ingress_port;	/* 0 when unset */
 	int64_t		 log_max_size;	/* console.log rotation */
 	int		 log_keep;
 	struct recovery_policy recovery;
+	struct health_config health;
 };
 
 struct config {

@@ -538,6 +538,18 @@ static const struct {
 	{ "zone", "log", "max_size", "-1M", "negative" },
 	{ "zone", "log", "keep", "101", "from 0 to 100" },
 	{ "zone", "log", "keep", "-1", "from 0 to 100" },
+	{ "zone", "gateway", "start_timeout", "0", "more than 0" },
+	{ "zone", "health", "probe", "ping", "unknown probe" },
+	{ "zone", "health", "probe", "HTTP", "unknown probe" },
+	{ "zone", "health", "interval", "5ms", "at least 10ms" },
+	{ "zone", "health", "interval", "soon", "" },
+	{ "zone", "health", "timeout", "1ms", "at least 10ms" },
+	{ "zone", "health", "failure_threshold", "0", "from 1 to 1000" },
+	{ "zone", "health", "failure_threshold", "1001", "from 1 to 1000" },
+	{ "zone", "health", "start_period", "-1s", "" },
+	{ "zone", "health", "http_path", "health", "must start with /" },
+	{ "zone", "health", "http_path", "/a b", "blanks and control" },
+	{ "zone", "health", "exec", "/bin/check 'open", "" },
 };
 
 START_TEST(test_config_bad_value_reported)
@@ -853,6 +865,100 @@ START_TEST(test_config_bad_env_name)
 }
 END_TEST
 
+START_TEST(test_config_health_defaults_and_values)
+{
+	const struct zone_config *a, *b, *c;
+	struct config *cfg;
+
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n");
+	zone_with("beta", "[gateway]\ncommand = /bin/b\ningress_port = 8080\n"
+	    "start_timeout = 2m\n"
+	    "[health]\nprobe = http\ninterval = 500ms\ntimeout = 250ms\n"
+	    "failure_threshold = 5\nstart_period = 90s\n"
+	    "http_path = /healthz?deep=1\n");
+	zone_with("gamma", "[gateway]\ncommand = /bin/c\n"
+	    "[health]\nprobe = exec\nexec = /usr/bin/check --zone 'gamma zone'\n");
+	cfg = load("zonevisor.conf");
+	a = config_zone(cfg, "alpha");
+	b = config_zone(cfg, "beta");
+	c = config_zone(cfg, "gamma");
+	/* DESIGN §6 defaults; no probe: spawned is running. */
+	ck_assert_int_eq(a->health.probe, PROBE_NONE);
+	ck_assert_int_eq(a->health.interval_ms, 10000);
+	ck_assert_int_eq(a->health.timeout_ms, 2000);
+	ck_assert_int_eq(a->health.failure_threshold, 3);
+	ck_assert_int_eq(a->health.start_period_ms, 30000);
+	ck_assert_int_eq(a->start_timeout_ms, 60000);
+	ck_assert_ptr_null(a->health.http_path);
+	ck_assert_int_eq(b->health.probe, PROBE_HTTP);
+	ck_assert_int_eq(b->health.interval_ms, 500);
+	ck_assert_int_eq(b->health.timeout_ms, 250);
+	ck_assert_int_eq(b->health.failure_threshold, 5);
+	ck_assert_int_eq(b->health.start_period_ms, 90000);
+	ck_assert_int_eq(b->start_timeout_ms, 120000);
+	ck_assert_str_eq(b->health.http_path, "/healthz?deep=1");
+	ck_assert_int_eq(c->health.probe, PROBE_EXEC);
+	ck_assert_str_eq(c->health.exec_argv[0], "/usr/bin/check");
+	ck_assert_str_eq(c->health.exec_argv[2], "gamma zone");
+	ck_assert_ptr_null(c->health.exec_argv[3]);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_config_http_path_defaults_to_root)
+{
+	struct config *cfg;
+
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\ningress_port = 8080\n"
+	    "[health]\nprobe = http\n");
+	cfg = load("zonevisor.conf");
+	ck_assert_str_eq(config_zone(cfg, "alpha")->health.http_path, "/");
+	config_free(cfg);
+}
+END_TEST
+
+/* Probe settings that cannot work, each named on the line to change. */
+static const struct {
+	const char	*body;		/* after "[gateway]\ncommand = /bin/a\n" */
+	int		 line;
+	const char	*what;
+	const char	*why;
+} bad_health[] = {
+	{ "[health]\nprobe = http\n", 4, "[health] probe: ",
+	    "needs [gateway] ingress_port" },
+	{ "[health]\nprobe = tcp\n", 4, "[health] probe: ",
+	    "needs [gateway] ingress_port" },
+	{ "[health]\nprobe = exec\n", 4, "[health] exec: ",
+	    "needs the command to run" },
+	{ "ingress_port = 80\n[health]\nprobe = tcp\ninterval = 1s\n"
+	    "timeout = 1s\n", 7, "[health] timeout: ", "not shorter than "
+	    "the interval" },
+	{ "ingress_port = 80\n[health]\nprobe = tcp\ninterval = 1s\n", 6,
+	    "[health] timeout: ", "2000ms is not shorter than the interval" },
+	{ "ingress_port = 80\n[health]\nprobe = tcp\nexec = /bin/x\n", 6,
+	    "[health] exec: ", "set, but the probe is tcp" },
+	{ "ingress_port = 80\n[health]\nprobe = tcp\nhttp_path = /x\n", 6,
+	    "[health] http_path: ", "set, but the probe is tcp" },
+	{ "ingress_port = 80\nstart_timeout = 10s\n[health]\nprobe = tcp\n",
+	    4, "[health] start_period: ", "longer than [gateway] start_timeout" },
+	{ "[recovery]\nrestart_delay = 2s\nrestart_delay_max = 1s\n", 5,
+	    "[recovery] restart_delay_max: ", "shorter than restart_delay" },
+};
+
+START_TEST(test_config_bad_health_combination)
+{
+	struct config_errors errs;
+
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n%s", bad_health[_i].body);
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/alpha.conf", bad_health[_i].line,
+	    bad_health[_i].what);
+	expect_error(&errs, "zones.d/alpha.conf", bad_health[_i].line,
+	    bad_health[_i].why);
+	config_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_config_duplicate_ingress_port)
 {
 	struct config_errors errs;
@@ -1015,6 +1121,10 @@ config_suite(void)
 	tcase_add_test(tc, test_config_command_operator_refused);
 	tcase_add_test(tc, test_config_command_semicolon_refused);
 	tcase_add_test(tc, test_config_bad_env_name);
+	tcase_add_test(tc, test_config_health_defaults_and_values);
+	tcase_add_test(tc, test_config_http_path_defaults_to_root);
+	tcase_add_loop_test(tc, test_config_bad_health_combination, 0,
+	    (int)(sizeof bad_health / sizeof bad_health[0]));
 	tcase_add_test(tc, test_config_duplicate_ingress_port);
 	tcase_add_test(tc, test_config_control_socket_too_long);
 	tcase_add_test(tc, test_config_missing_zones_dir);
