@@ -194,7 +194,13 @@ records_rotate(struct records *r)
 int
 records_append(struct records *r, const struct record *rec)
 {
-	struct msgw *w = msg_pack_record(rec);
+	return records_append_msg(r, msg_pack_record(rec));
+}
+
+/* Append one entry packed into w, which is freed; as records_append(). */
+int
+records_append_msg(struct records *r, struct msgw *w)
+{
 	const unsigned char *frame;
 	unsigned char *buf;
 	size_t flen, len, off = 0;

@@ -70,6 +70,8 @@ static void zone_drain_output(struct zone *);
 static void zone_vm_exiting(pid_t, void *);
 static void zone_vm_exited(pid_t, const struct exit_info *, void *);
 static void zone_ready_now(struct zone *);
+static void zone_ready_by_probe(struct zone *);
+static void zone_close_failing(struct zone *, int, const char *);
 
 static const struct reaper_ops zone_vm_reaper = {
 	zone_vm_exiting, zone_vm_exited
@@ -115,6 +117,8 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	records_open(&z->log, path, zc->log_max_size, zc->log_keep);
 	free(path);
 	xasprintf(&z->runtime_path, "%s/runtime", z->dir);
+	if ((z->health = health_new(z)) != NULL)
+		z->await_ready = zone_ready_by_probe;
 	return z;
 }
 
@@ -139,6 +143,7 @@ zone_free(struct zone *z)
 		zone_op_free(z, z->incoming);
 	ev_timer_stop(z->loop, &z->stop_timer);
 	ev_timer_stop(z->loop, &z->sync_timer);
+	health_free(z->health);
 	console_close(&z->console);
 	records_close(&z->log);
 	free(z->runtime_path);
@@ -781,6 +786,14 @@ zone_vm_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	zone_fsm_feed(z, ZE_VM_EXITED);
 }
 
+/* Readiness with a probe: its first pass, within start_timeout. */
+static void
+zone_ready_by_probe(struct zone *z)
+{
+	zone_arm_timer(z, z->zc->start_timeout_ms, ZE_READY_TIMEOUT);
+	health_watch(z->health);
+}
+
 /* Readiness without a probe: spawned is ready. */
 static void
 zone_ready_now(struct zone *z)
@@ -952,21 +965,39 @@ zone_close(struct zone *z, int next)
 	return next;
 }
 
+/* Close the VM; the zone then ends failed with error (eligible). */
+static void
+zone_close_failing(struct zone *z, int error, const char *why)
+{
+	struct vm_ident vm = zone_vm_ident(z);
+
+	z->next_after_stop = ZS_FAILED;
+	z->stop_error = error;
+	zone_record(z, REC_VM_CLOSE_STARTED, &vm, NULL, error, why);
+	zone_signal_group(z, z->zc->stop_signal);
+	zone_arm_timer(z, z->zc->stop_timeout_ms, ZE_STOP_TIMEOUT);
+}
+
 /* Action: a VM came up for a generation that has passed: close it. */
 int
 zone_close_stale(struct zone *z, int next)
 {
-	struct vm_ident vm = zone_vm_ident(z);
-
 	log_warnx("zone %s: VM pid %ld came up after its operation timed out; "
 	    "closing it", z->zc->name, (long)z->vm.pid);
-	z->next_after_stop = ZS_FAILED;
-	z->stop_error = ERR_STALE_GENERATION_CLOSED;
-	zone_record(z, REC_VM_CLOSE_STARTED, &vm, NULL,
-	    ERR_STALE_GENERATION_CLOSED, "the VM came up after its operation "
-	    "timed out");
-	zone_signal_group(z, z->zc->stop_signal);
-	zone_arm_timer(z, z->zc->stop_timeout_ms, ZE_STOP_TIMEOUT);
+	zone_close_failing(z, ERR_STALE_GENERATION_CLOSED, "the VM came up "
+	    "after its operation timed out");
+	return next;
+}
+
+/* Action: the VM was not ready within start_timeout: close it. */
+int
+zone_readiness_failed(struct zone *z, int next)
+{
+	log_warnx("zone %s: VM pid %ld not ready within start_timeout "
+	    "(%lldms); closing it", z->zc->name, (long)z->vm.pid,
+	    (long long)z->zc->start_timeout_ms);
+	zone_close_failing(z, ERR_READINESS_FAILED, "not ready within "
+	    "start_timeout");
 	return next;
 }
 
@@ -1018,26 +1049,33 @@ int
 zone_closed(struct zone *z, int next)
 {
 	struct vm_ident vm = zone_exited_ident(z);
-	int stale;
+	int stale, error = ERR_NONE;
 
 	if (z->st.state == ZS_RESTARTING)
 		z->next_after_stop = ZS_STARTING;
 	stale = z->op == NULL || z->op->answered ||
 	    z->op->generation != z->st.generation;
-	zone_record(z, REC_VM_CLOSE_FINISHED, &vm, NULL,
-	    z->next_after_stop == ZS_FAILED ||
-	    (z->next_after_stop == ZS_STARTING && stale) ?
-	    ERR_STALE_GENERATION_CLOSED : ERR_NONE, NULL);
+	if (z->next_after_stop == ZS_STARTING && stale)
+		error = ERR_STALE_GENERATION_CLOSED;
+	else if (z->next_after_stop == ZS_FAILED)
+		error = z->stop_error;
+	zone_record(z, REC_VM_CLOSE_FINISHED, &vm, NULL, error, NULL);
 	zone_drop_runtime(z);
 	if (z->next_after_stop == ZS_STARTING && !z->exiting && !stale)
 		return zone_spawn(z, ZS_STARTING);
-	if (z->next_after_stop == ZS_STARTING || z->next_after_stop == ZS_FAILED) {
-		zone_set_error(z, ERR_STALE_GENERATION_CLOSED, 1,
-		    "stale-generation-closed: the operation that wanted VM pid "
-		    "%ld timed out", (long)vm.pid);
+	if (error == ERR_READINESS_FAILED) {
+		zone_set_error(z, error, 1, "readiness-failed: VM pid %ld was "
+		    "not ready within %lldms", (long)vm.pid,
+		    (long long)z->zc->start_timeout_ms);
+	} else if (z->next_after_stop == ZS_STARTING ||
+	    z->next_after_stop == ZS_FAILED) {
+		error = ERR_STALE_GENERATION_CLOSED;
+		zone_set_error(z, error, 1, "stale-generation-closed: the "
+		    "operation that wanted VM pid %ld timed out", (long)vm.pid);
+	}
+	if (error != ERR_NONE) {
 		zone_note_outage(z);
-		zone_op_end(z, 0, ERR_STALE_GENERATION_CLOSED, "%s",
-		    z->st.message);
+		zone_op_end(z, 0, error, "%s", z->st.message);
 		return ZS_FAILED;
 	}
 	zone_clear_error(z);
@@ -1090,6 +1128,8 @@ zone_started(struct zone *z, int next)
 		zone_fsm_feed(z, ZE_GENERATION_STALE);
 		return ZS_STARTING;
 	}
+	if (z->timer_event == ZE_READY_TIMEOUT)
+		ev_timer_stop(z->loop, &z->stop_timer);
 	zone_clear_error(z);
 	z->st.outage = ERR_NONE;
 	z->st.outage_message[0] = '\0';
@@ -1252,6 +1292,8 @@ zone_degrade(struct zone *z, int next)
 	if (z->degraded_reason[0] == '\0')
 		snprintf(z->degraded_reason, sizeof z->degraded_reason,
 		    "health probe failed");
+	snprintf(z->st.message, sizeof z->st.message, "%s",
+	    z->degraded_reason);
 	return next;
 }
 
@@ -1260,6 +1302,7 @@ int
 zone_recover_health(struct zone *z, int next)
 {
 	z->degraded_reason[0] = '\0';
+	z->st.message[0] = '\0';
 	return next;
 }
 

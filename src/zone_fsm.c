@@ -35,6 +35,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	IGNORE(ZS_STOPPED),
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_STOPPED),
 		[ZE_OWNER_UNSAFE] =	{ ZS_OWNER_UNSAFE, zone_unsafe },
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_STOPPED),
 		[ZE_RESET] =		{ ZS_STOPPED, zone_already },
 	},
 	/* VM spawned, not yet ready; a start, restart or cold start in flight. */
@@ -56,6 +57,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	IGNORE(ZS_STARTING),
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_STARTING),
 		[ZE_OWNER_UNSAFE] =	IGNORE(ZS_STARTING),
+		[ZE_READY_TIMEOUT] =	{ ZS_STOPPING, zone_readiness_failed },
 		[ZE_RESET] =		REFUSE(ZS_STARTING),
 	},
 	/* VM alive and ready. */
@@ -77,6 +79,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	{ ZS_RUNNING_DEGRADED, zone_degrade },
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_RUNNING),
 		[ZE_OWNER_UNSAFE] =	IGNORE(ZS_RUNNING),
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_RUNNING),
 		[ZE_RESET] =		{ ZS_RUNNING, zone_already },
 	},
 	/* VM alive, its health probes failing below the escalation threshold. */
@@ -98,6 +101,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	{ ZS_RUNNING_DEGRADED, zone_degrade },
 		[ZE_PROBE_PASSED] =	{ ZS_RUNNING, zone_recover_health },
 		[ZE_OWNER_UNSAFE] =	IGNORE(ZS_RUNNING_DEGRADED),
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_RUNNING_DEGRADED),
 		[ZE_RESET] =		{ ZS_RUNNING_DEGRADED, zone_already },
 	},
 	/* Closing the VM: a stop, or the stop phase of a restart. */
@@ -119,6 +123,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	IGNORE(ZS_STOPPING),
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_STOPPING),
 		[ZE_OWNER_UNSAFE] =	IGNORE(ZS_STOPPING),
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_STOPPING),
 		[ZE_RESET] =		REFUSE(ZS_STOPPING),
 	},
 	/* A restart passed its preflight and is about to close the old VM. */
@@ -140,6 +145,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	IGNORE(ZS_RESTARTING),
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_RESTARTING),
 		[ZE_OWNER_UNSAFE] =	IGNORE(ZS_RESTARTING),
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_RESTARTING),
 		[ZE_RESET] =		REFUSE(ZS_RESTARTING),
 	},
 	/* No VM; the last operation failed or the VM died. */
@@ -161,6 +167,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	IGNORE(ZS_FAILED),
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_FAILED),
 		[ZE_OWNER_UNSAFE] =	{ ZS_OWNER_UNSAFE, zone_unsafe },
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_FAILED),
 		[ZE_RESET] =		{ ZS_BY_ACTION, zone_reset },
 	},
 	/* Ownership cannot be proven: no new VM until the evidence is resolved. */
@@ -182,6 +189,7 @@ const struct zone_fsm_cell zone_fsm_table[ZS__COUNT][ZE__COUNT] = {
 		[ZE_PROBE_FAILED] =	IGNORE(ZS_OWNER_UNSAFE),
 		[ZE_PROBE_PASSED] =	IGNORE(ZS_OWNER_UNSAFE),
 		[ZE_OWNER_UNSAFE] =	{ ZS_OWNER_UNSAFE, zone_unsafe },
+		[ZE_READY_TIMEOUT] =	IGNORE(ZS_OWNER_UNSAFE),
 		[ZE_RESET] =		{ ZS_BY_ACTION, zone_reset },
 	},
 };

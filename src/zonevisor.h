@@ -310,6 +310,7 @@ struct records_tail {
 
 int records_open(struct records *, const char *, int64_t, int);
 int records_append(struct records *, const struct record *);
+int records_append_msg(struct records *, struct msgw *);
 int records_sync(struct records *);
 void records_close(struct records *);
 int records_read_all(const char *, int, const struct records_cbs *, void *);
@@ -363,6 +364,7 @@ int runtime_check(const char *, const char *, const char *, int *, char *,
 	X(ZE_PROBE_FAILED, "probe-failed") \
 	X(ZE_PROBE_PASSED, "probe-passed") \
 	X(ZE_OWNER_UNSAFE, "owner-unsafe-detected") \
+	X(ZE_READY_TIMEOUT, "readiness-timeout") \
 	X(ZE_RESET, "reset-requested")
 enum zone_event { ZONE_EVENTS(AS_ENUM) ZE__COUNT };
 
@@ -407,6 +409,16 @@ struct zone_vm {
 	ev_io		output_watch;
 };
 
+/* health.c: the last probe result of a zone's gateway. */
+struct health_result {
+	int		ok;		/* 1 passed, 0 failed, -1 none yet */
+	int		failures;	/* in a row, this one included */
+	int64_t		at_ms;		/* realtime ms it ended */
+	int64_t		latency_ms;
+	char		detail[MESSAGE_MAX];
+};
+struct health;
+
 /* zone.c: the worker's zone, driven by zone_fsm.c. */
 #define ZONE_PENDING_MAX 8
 #define ZONE_SYNC_DELAY	0.02	/* seconds from a record to its fsync */
@@ -445,6 +457,7 @@ struct zone {
 	int				 new_evidence;	/* for ZE_OWNER_UNSAFE */
 	char				 new_evidence_detail[MESSAGE_MAX];
 	char				 degraded_reason[MESSAGE_MAX];
+	struct health			*health;	/* NULL without a probe */
 	void				(*report)(struct zone *);
 	void				(*op_done)(struct zone *, const struct zone_result *);
 	void				(*escalate)(struct zone *, const struct msg_escalate *);
@@ -493,6 +506,13 @@ int zone_degrade(struct zone *, int);
 int zone_recover_health(struct zone *, int);
 int zone_unsafe(struct zone *, int);
 int zone_reset(struct zone *, int);
+int zone_readiness_failed(struct zone *, int);
+
+/* health.c */
+struct health *health_new(struct zone *);
+void health_free(struct health *);
+void health_watch(struct health *);
+const struct health_result *health_last(const struct health *);
 
 /* zone_fsm.c */
 #define ZS_BY_ACTION	(-1)	/* the action returns the next state */
