@@ -71,7 +71,7 @@ static void parent_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
 static void parent_check_done(void);
 static void parent_sweep(void);
 static uint64_t parent_source(const struct vm_ident *);
-static int parent_recovery_wanted(const struct zone_worker *);
+static int parent_recovery_wanted(const struct zone_worker *, int);
 static void parent_recovery_failure(struct zone_worker *, int, uint64_t,
     const char *);
 static void parent_recovery_act(struct zone_worker *, struct recovery_decision,
@@ -252,7 +252,7 @@ parent_reset(struct zone_worker *zw, int force, char *op_id, size_t len,
 	snprintf(msg, msglen, "recovery reset: suspension lifted, failures "
 	    "forgotten");
 	/* A zone still down that should run is recovered afresh. */
-	if (parent_recovery_wanted(zw))
+	if (parent_recovery_wanted(zw, RK_COLD_START))
 		parent_recovery_failure(zw, RK_COLD_START, zw->failure,
 		    "an operator's reset");
 	return 0;
@@ -449,12 +449,22 @@ parent_source(const struct vm_ident *vm)
 	return (uint64_t)vm->pid << 40 ^ vm->start_time;
 }
 
-/* 1 if the zone still needs recovering: failed, allowed, meant to run. */
+/*
+ * 1 if the zone still needs the recovery its policy has in mind: for a
+ * cold start, failed, allowed and meant to run; for a restart, the VM
+ * that was unhealthy still running and still degraded.
+ */
 static int
-parent_recovery_wanted(const struct zone_worker *zw)
+parent_recovery_wanted(const struct zone_worker *zw, int kind)
 {
-	return zw->st.state == ZS_FAILED && zw->st.eligible &&
-	    zw->st.desired == ZS_RUNNING && zw->link != NULL && zw->hello;
+	struct vm_ident vm = { zw->st.pid, zw->st.vm_start };
+
+	if (zw->st.desired != ZS_RUNNING || zw->link == NULL || !zw->hello)
+		return 0;
+	if (kind == RK_RESTART)
+		return zw->st.state == ZS_RUNNING_DEGRADED &&
+		    parent_source(&vm) == zw->failure;
+	return zw->st.state == ZS_FAILED && zw->st.eligible;
 }
 
 /* A worker escalated: the recovery policy decides. */
@@ -516,8 +526,9 @@ parent_recovery_act(struct zone_worker *zw, struct recovery_decision d,
 		    (long long)d.delay_ms, recovery_consecutive(&zw->rec), why);
 		if (d.delay_ms == 0) {
 			/* No timer: a zero delay means now. */
-			d = recovery_on_due(&zw->rec, clock_mono_ms(), zw->failure,
-			    parent_recovery_wanted(zw), shutting_down);
+			d = recovery_on_due(&zw->rec, clock_mono_ms(),
+			    zw->failure, parent_recovery_wanted(zw,
+			    zw->rec.kind), shutting_down);
 			parent_recovery_act(zw, d, why);
 			return;
 		}
@@ -637,7 +648,7 @@ parent_recovery_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct recovery_decision d;
 
 	d = recovery_on_due(&zw->rec, clock_mono_ms(), zw->failure,
-	    parent_recovery_wanted(zw), shutting_down);
+	    parent_recovery_wanted(zw, zw->rec.kind), shutting_down);
 	parent_recovery_act(zw, d, "the policy's delay");
 }
 

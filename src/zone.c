@@ -1292,8 +1292,6 @@ zone_degrade(struct zone *z, int next)
 	if (z->degraded_reason[0] == '\0')
 		snprintf(z->degraded_reason, sizeof z->degraded_reason,
 		    "health probe failed");
-	snprintf(z->st.message, sizeof z->st.message, "%s",
-	    z->degraded_reason);
 	return next;
 }
 
@@ -1302,7 +1300,6 @@ int
 zone_recover_health(struct zone *z, int next)
 {
 	z->degraded_reason[0] = '\0';
-	z->st.message[0] = '\0';
 	return next;
 }
 
