@@ -113,6 +113,8 @@ static void control_send_events(struct client *, const struct reqid *,
     const struct event_list *);
 static void control_diagnose(struct client *, const struct reqid *,
     const struct mval *);
+static void control_health(struct client *, const struct reqid *,
+    const struct mval *);
 static void control_reset(struct client *, const struct reqid *,
     const struct mval *, const struct mval *);
 static void control_wait(struct client *, const struct reqid *, const char *,
@@ -768,6 +770,32 @@ control_diagnose(struct client *c, const struct reqid *id,
 	control_reply(c, w);
 }
 
+/* health zone: probe the zone's VM now; answer with the result. */
+static void
+control_health(struct client *c, const struct reqid *id,
+    const struct mval *zone)
+{
+	struct zone_worker *zw;
+	const char *cause;
+	char hid[OP_ID_MAX];
+
+	if ((zw = control_zone_arg(c, id, "health", zone)) == NULL)
+		return;
+	if (c->nwaits >= CONTROL_MAX_WAITS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many requests awaited on one connection");
+		return;
+	}
+	if (parent_health_probe(zw, hid, sizeof hid, &cause) != 0) {
+		control_error(c, id, cause, "zone %s: %s", zw->zc->name,
+		    strcmp(cause, names_ctl_error(CTLERR_NO_PROBE)) == 0 ?
+		    "no health probe is configured ([health] probe = none)" :
+		    "its worker is not available");
+		return;
+	}
+	control_wait(c, id, zw->zc->name, hid);
+}
+
 /*
  * reset zone [args.force]: lift a recovery suspension; with force, clear
  * owner-unsafe evidence.  Answers when the worker has done it.
@@ -901,6 +929,9 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 	case CTL_RESET:
 		control_reset(c, &id, zone, args);
 		break;
+	case CTL_HEALTH:
+		control_health(c, &id, zone);
+		break;
 	}
 done:
 	control_reqid_free(&id);
@@ -952,6 +983,41 @@ control_op_done(const char *zone, const struct msg_op_done *done)
 			msgw_str(w, done->op_id);
 			msgw_map_end(w);
 		}
+		msgw_map_end(w);
+		control_reply(wt->c, w);
+		control_reqid_free(&wt->id);
+		free(wt);
+	}
+}
+
+/* A worker probed as asked: answer whoever waits for the result. */
+void
+control_health_done(const char *zone, const struct msg_health_result *m)
+{
+	struct wait *wt, *next;
+	struct zone_worker *zw = parent_zone(zone);
+	struct msgw *w;
+
+	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
+		if (strcmp(wt->zone, zone) != 0 || strcmp(wt->op_id, m->id) != 0)
+			continue;
+		TAILQ_REMOVE(&waits, wt, entry);
+		wt->c->nwaits--;
+		w = control_answer(&wt->id, 1);
+		msgw_key(w, "result");
+		msgw_map_begin(w);
+		msgw_key(w, "zone");
+		msgw_str(w, zone);
+		msgw_key(w, "probe");
+		msgw_str(w, zw != NULL ? names_probe(zw->zc->health.probe) :
+		    NULL);
+		msgw_key(w, "ok");
+		msgw_bool(w, m->ok);
+		msgw_key(w, "latency_ms");
+		msgw_int(w, m->latency_ms);
+		msgw_key(w, "detail");
+		msgw_str(w, m->detail);
+		msgw_map_end(w);
 		msgw_map_end(w);
 		control_reply(wt->c, w);
 		control_reqid_free(&wt->id);

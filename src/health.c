@@ -34,6 +34,7 @@
 #define HEALTH_QUIET_MS		60000	/* a pass is written at least this often */
 #define HEALTH_LOG_MAX		(1024 * 1024)
 #define HEALTH_LOG_KEEP		1
+#define HEALTH_ASKED_MAX	8	/* probes asked for at once (zonectl health) */
 
 struct health {
 	struct zone		*z;
@@ -59,9 +60,12 @@ struct health {
 	int			 written;	/* a result was ever written */
 	uint32_t		 coalesced;	/* passes not written since */
 	int64_t			 written_at;	/* monotonic ms of the last entry */
+	char			 asked[HEALTH_ASKED_MAX][OP_ID_MAX];
+	int			 nasked;	/* waiting for the next result */
 };
 
 static void health_schedule(struct health *, int64_t);
+static int health_current(const struct health *);
 static void health_tick_cb(struct ev_loop *, ev_timer *, int);
 static void health_deadline_cb(struct ev_loop *, ev_timer *, int);
 static void health_begin(struct health *);
@@ -75,8 +79,10 @@ static void health_probe_exited(pid_t, const struct exit_info *, void *);
 static void health_close_fd(struct health *);
 static void health_settle(struct health *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
-static void health_write(struct health *, const struct health_result *);
+static int health_write(struct health *, const struct health_result *);
 static void health_judge(struct health *, const struct health_result *);
+static void health_answer(struct zone *, const char *, int, int64_t,
+    const char *);
 
 static const struct reaper_ops health_reaper = {
 	health_probe_exiting,
@@ -149,8 +155,57 @@ health_watch(struct health *h)
 	h->vm.pid = h->z->vm.pid;
 	h->vm.start_time = h->z->vm.start_time;
 	h->vm_since = clock_mono_ms();
-	h->last.failures = 0;
+	memset(&h->last, 0, sizeof h->last);
+	h->last.ok = -1;
+	h->z->st.health_ok = -1;
+	h->z->st.health_failures = 0;
+	h->z->st.health_at_ms = 0;
+	h->z->st.health_latency_ms = 0;
+	h->z->st.health_detail[0] = '\0';
 	health_schedule(h, 0);
+}
+
+/*
+ * zonectl health: probe now (or take the probe in flight) and answer id
+ * with its result through the zone's health_answered hook.
+ */
+void
+health_probe_now(struct zone *z, const char *id)
+{
+	struct health *h = z->health;
+
+	if (h == NULL) {
+		health_answer(z, id, 0, 0, "no health probe is configured");
+		return;
+	}
+	if (!health_current(h)) {
+		health_answer(z, id, 0, 0, z->vm.pid == 0 ? "no VM is running" :
+		    "the VM is being stopped or replaced");
+		return;
+	}
+	if (h->nasked == HEALTH_ASKED_MAX) {
+		health_answer(z, id, 0, 0, "too many probes asked for at once");
+		return;
+	}
+	snprintf(h->asked[h->nasked++], OP_ID_MAX, "%s", id);
+	if (!h->inflight)
+		health_begin(h);
+}
+
+/* Answer one zonectl health request. */
+static void
+health_answer(struct zone *z, const char *id, int ok, int64_t latency,
+    const char *detail)
+{
+	struct msg_health_result m;
+
+	memset(&m, 0, sizeof m);
+	snprintf(m.id, sizeof m.id, "%s", id);
+	m.ok = ok;
+	m.latency_ms = latency;
+	snprintf(m.detail, sizeof m.detail, "%s", detail);
+	if (z->health_answered != NULL)
+		z->health_answered(z, &m);
 }
 
 /* Run the next probe after ms (0: at the next loop turn). */
@@ -424,6 +479,7 @@ health_settle(struct health *h, int ok, const char *fmt, ...)
 {
 	struct health_result res;
 	va_list ap;
+	int changed;
 
 	if (h->settled)
 		return;
@@ -439,19 +495,33 @@ health_settle(struct health *h, int ok, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(res.detail, sizeof res.detail, fmt, ap);
 	va_end(ap);
+	while (h->nasked > 0) {
+		h->nasked--;
+		health_answer(h->z, h->asked[h->nasked], ok, res.latency_ms,
+		    res.detail);
+	}
 	if (!health_current(h))
 		return;		/* about a VM that is no longer the zone's */
 	res.failures = ok ? 0 : h->last.failures + 1;
-	health_write(h, &res);
+	changed = health_write(h, &res) || res.ok != h->last.ok;
 	h->last = res;
+	h->z->st.health_ok = res.ok;
+	h->z->st.health_failures = res.failures;
+	h->z->st.health_at_ms = res.at_ms;
+	h->z->st.health_latency_ms = res.latency_ms;
+	snprintf(h->z->st.health_detail, sizeof h->z->st.health_detail, "%s",
+	    res.detail);
 	health_judge(h, &res);
+	if (changed)
+		zone_publish(h->z);
 }
 
 /*
  * Write a result to health.log: every failure, every change, and a pass
- * at least every HEALTH_QUIET_MS; the passes between are counted.
+ * at least every HEALTH_QUIET_MS; the passes between are counted.  1 if
+ * it was written.
  */
-static void
+static int
 health_write(struct health *h, const struct health_result *res)
 {
 	struct msgw *w;
@@ -460,7 +530,7 @@ health_write(struct health *h, const struct health_result *res)
 	if (res->ok && h->written && h->last.ok == 1 &&
 	    now - h->written_at < HEALTH_QUIET_MS) {
 		h->coalesced++;
-		return;
+		return 0;
 	}
 	w = msgw_new();
 	msgw_map_begin(w);
@@ -491,6 +561,7 @@ health_write(struct health *h, const struct health_result *res)
 	h->written = 1;
 	h->written_at = now;
 	h->coalesced = 0;
+	return 1;
 }
 
 /* What a result means for the zone: ready, degraded, healed, escalated. */

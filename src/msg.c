@@ -1077,6 +1077,11 @@ msg_pack_zone_status(const struct zone_status *s)
 	msgw_str(w, names_error(s->outage));
 	msgw_str(w, s->outage_message);
 	msgw_int(w, s->outage_at_ms);
+	msgw_int(w, s->health_ok);
+	msgw_int(w, s->health_failures);
+	msgw_int(w, s->health_at_ms);
+	msgw_int(w, s->health_latency_ms);
+	msgw_str(w, s->health_detail);
 	msgw_array_end(w);
 	return w;
 }
@@ -1085,7 +1090,7 @@ msg_pack_zone_status(const struct zone_status *s)
 int
 msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
 {
-	int64_t pid, start, gen, restarts, code, sig;
+	int64_t pid, start, gen, restarts, code, sig, hok, hfail;
 
 	memset(s, 0, sizeof *s);
 	s->state = get_name(r, names_state_parse);
@@ -1118,6 +1123,13 @@ msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
 	s->outage = get_name(r, names_error_parse);
 	get_str(r, s->outage_message, sizeof s->outage_message);
 	get_int(r, &s->outage_at_ms, 0, INT64_MAX);
+	get_int(r, &hok, -1, 1);
+	s->health_ok = (int)hok;
+	get_int(r, &hfail, 0, INT_MAX);
+	s->health_failures = (int)hfail;
+	get_int(r, &s->health_at_ms, 0, INT64_MAX);
+	get_int(r, &s->health_latency_ms, 0, INT64_MAX);
+	get_str(r, s->health_detail, sizeof s->health_detail);
 	return msg_end(r);
 }
 
@@ -1145,6 +1157,33 @@ msg_unpack_op_done(struct msgr *r, struct msg_op_done *m)
 	get_bool(r, &m->ok);
 	m->error = get_name(r, names_error_parse);
 	get_str(r, m->message, sizeof m->message);
+	return msg_end(r);
+}
+
+/* MSG_HEALTH_RESULT. */
+struct msgw *
+msg_pack_health_result(const struct msg_health_result *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_HEALTH_RESULT);
+	msgw_str(w, m->id);
+	msgw_bool(w, m->ok);
+	msgw_int(w, m->latency_ms);
+	msgw_str(w, m->detail);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_HEALTH_RESULT. */
+int
+msg_unpack_health_result(struct msgr *r, struct msg_health_result *m)
+{
+	get_str(r, m->id, sizeof m->id);
+	get_bool(r, &m->ok);
+	get_int(r, &m->latency_ms, 0, INT64_MAX);
+	get_str(r, m->detail, sizeof m->detail);
 	return msg_end(r);
 }
 

@@ -228,6 +228,10 @@ names_msg_type(int type)
 		return "zone-reset";
 	case MSG_ZONE_ARM:
 		return "zone-arm";
+	case MSG_HEALTH_PROBE:
+		return "health-probe";
+	case MSG_HEALTH_RESULT:
+		return "health-result";
 	case MSG_ZONE_STATUS:
 		return "zone-status";
 	case MSG_OP_DONE:

@@ -147,6 +147,35 @@ parent_zone(const char *name)
 }
 
 /*
+ * Ask zone zw's worker to probe its VM's health now; the answer comes as
+ * MSG_HEALTH_RESULT under the id that goes to id.  Returns -1 with *cause
+ * (a CTLERR_ name) if it cannot be asked.
+ */
+int
+parent_health_probe(struct zone_worker *zw, char *id, size_t len,
+    const char **cause)
+{
+	static uint64_t next;
+	struct msg_zone_op m;
+
+	if (zw->zc->health.probe == PROBE_NONE) {
+		*cause = names_ctl_error(CTLERR_NO_PROBE);
+		return -1;
+	}
+	if (zw->link == NULL || !zw->hello) {
+		*cause = names_ctl_error(CTLERR_WORKER_UNAVAILABLE);
+		return -1;
+	}
+	memset(&m, 0, sizeof m);
+	snprintf(m.op_id, sizeof m.op_id, "%s-health-%llu", zw->zc->name,
+	    (unsigned long long)++next);
+	m.trigger = TRIG_OPERATOR_START;
+	parent_send(zw, msg_pack_zone_op(MSG_HEALTH_PROBE, &m));
+	snprintf(id, len, "%s", m.op_id);
+	return 0;
+}
+
+/*
  * Ask zone zw's worker for an operation, abandoned after timeout_ms unless
  * 0.  A restart of a zone that is not running is a cold start and gets a
  * cold-start id.  The new operation id goes to op_id.  Returns -1 with
@@ -357,6 +386,7 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 	struct msg_hello hello;
 	struct msg_op_done done;
 	struct msg_escalate esc;
+	struct msg_health_result hr;
 	struct zone_status st;
 	struct msgr r;
 	char op_id[OP_ID_MAX];
@@ -426,6 +456,13 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		control_zone_recorded(zw->zc->name);
+		break;
+	case MSG_HEALTH_RESULT:
+		if (msg_unpack_health_result(&r, &hr) != 0) {
+			parent_bad_frame(p, "malformed health result", zw);
+			return;
+		}
+		control_health_done(zw->zc->name, &hr);
 		break;
 	case MSG_ESCALATE:
 		if (msg_unpack_escalate(&r, &esc) != 0) {
@@ -1356,6 +1393,7 @@ parent_main(struct config *cfg)
 		zw->st.desired = ZS_STOPPED;
 		zw->st.exit_code = -1;
 		zw->st.eligible = 1;
+		zw->st.health_ok = -1;
 		ev_timer_init(&zw->orphan_timer, parent_orphan_timer_cb, 0., 0.);
 		zw->orphan_timer.data = zw;
 		ev_timer_init(&zw->respawn_timer, parent_respawn_cb, 0., 0.);

@@ -135,7 +135,8 @@ enum probe_kind { PROBE_KINDS(AS_ENUM) PROBE__COUNT };
 	X(CTL_VERSION, "version") \
 	X(CTL_EVENTS, "events") \
 	X(CTL_DIAGNOSE, "diagnose") \
-	X(CTL_RESET, "reset")
+	X(CTL_RESET, "reset") \
+	X(CTL_HEALTH, "health")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
 /* Error codes of control responses that are not zone error codes. */
@@ -151,7 +152,8 @@ enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 	X(CTLERR_NOT_ELIGIBLE, "not-eligible") \
 	X(CTLERR_WORKER_UNAVAILABLE, "worker-unavailable") \
 	X(CTLERR_NOTHING_TO_RESET, "nothing-to-reset") \
-	X(CTLERR_NEEDS_FORCE, "needs-force")
+	X(CTLERR_NEEDS_FORCE, "needs-force") \
+	X(CTLERR_NO_PROBE, "no-probe")
 enum ctl_error { CTL_ERRORS(AS_ENUM) CTLERR__COUNT };
 
 /*
@@ -174,6 +176,8 @@ enum msg_type {
 	MSG_ZONE_RESET = 105,	/* op_id, trigger, timeout_ms: clear owner-unsafe evidence */
 	MSG_ZONE_ARM = 106,	/* vm_pid, vm_start, op_id, timeout_ms: if that VM dies,
 				   cold-start at once as op_id ("" disarms) */
+	MSG_HEALTH_PROBE = 107,	/* op_id, trigger, timeout_ms: probe now, answer
+				   with MSG_HEALTH_RESULT under op_id */
 
 	/* 200..299: worker -> parent, reports */
 	MSG_ZONE_STATUS = 200,	/* struct zone_status, field by field in its order */
@@ -181,6 +185,7 @@ enum msg_type {
 	MSG_ESCALATE = 202,	/* error, message, exit_code, exit_signal, uptime_ms,
 				   vm_pid, vm_start, evidence, evidence_detail, acted */
 	MSG_ZONE_RECORDED = 203, /* (none): lifecycle records were appended */
+	MSG_HEALTH_RESULT = 204, /* id, ok, latency_ms, detail */
 };
 
 /* MSG_HELLO: both ends send one first and check the version. */
@@ -223,6 +228,11 @@ struct zone_status {
 	int		outage;			/* ERR_* first cause since last healthy */
 	char		outage_message[MESSAGE_MAX];
 	int64_t		outage_at_ms;
+	int		health_ok;		/* last probe: 1 passed, 0 failed, -1 none */
+	int		health_failures;	/* failed probes in a row */
+	int64_t		health_at_ms;		/* realtime ms the last probe ended */
+	int64_t		health_latency_ms;
+	char		health_detail[MESSAGE_MAX];
 };
 
 /* A VM's identity: pid and start time (0, 0 for none). */
@@ -278,6 +288,14 @@ struct msg_zone_arm {
 	struct vm_ident	vm;
 	char		op_id[OP_ID_MAX];	/* "" disarms */
 	int64_t		timeout_ms;
+};
+
+/* MSG_HEALTH_RESULT: the answer to MSG_HEALTH_PROBE. */
+struct msg_health_result {
+	char		id[OP_ID_MAX];
+	int		ok;
+	int64_t		latency_ms;
+	char		detail[MESSAGE_MAX];
 };
 
 /* MSG_ZONE_NOTE: a decision of the parent for the worker to record. */
@@ -374,6 +392,7 @@ struct msgw *msg_pack_escalate(const struct msg_escalate *);
 struct msgw *msg_pack_record(const struct record *);
 struct msgw *msg_pack_zone_note(const struct msg_zone_note *);
 struct msgw *msg_pack_zone_arm(const struct msg_zone_arm *);
+struct msgw *msg_pack_health_result(const struct msg_health_result *);
 struct msgr {
 	const struct mval	*array;
 	size_t			 next;
@@ -388,5 +407,6 @@ int msg_unpack_op_done(struct msgr *, struct msg_op_done *);
 int msg_unpack_escalate(struct msgr *, struct msg_escalate *);
 int msg_unpack_zone_note(struct msgr *, struct msg_zone_note *);
 int msg_unpack_zone_arm(struct msgr *, struct msg_zone_arm *);
+int msg_unpack_health_result(struct msgr *, struct msg_health_result *);
 
 #endif

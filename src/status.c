@@ -18,6 +18,8 @@ static void status_pack_recovery(struct msgw *, const struct recovery *,
     int64_t);
 static void status_pack_last_op(struct msgw *, const struct zone_status *);
 static int status_running(const struct zone_status *);
+static const char *status_health(const struct zone_worker *);
+static void status_pack_probe(struct msgw *, const struct zone_worker *);
 
 /* 1 if the zone's VM runs (healthy or degraded). */
 static int
@@ -187,7 +189,9 @@ status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	msgw_key(w, "restarts");
 	msgw_int(w, st->restarts);
 	msgw_key(w, "health");
-	msgw_str(w, st->state == ZS_RUNNING_DEGRADED ? "degraded" : "none");
+	msgw_str(w, status_health(zw));
+	msgw_key(w, "probe");
+	status_pack_probe(w, zw);
 	msgw_key(w, "cold_start_eligible");
 	msgw_bool(w, st->eligible);
 	msgw_key(w, "last_error");
@@ -230,15 +234,69 @@ status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
 }
 
 /*
+ * A zone's health in a word: none (no probe, or no VM to probe), unknown
+ * (no result yet for this VM), ok, failing (its last probe failed).
+ */
+static const char *
+status_health(const struct zone_worker *zw)
+{
+	const struct zone_status *st = &zw->st;
+
+	if (zw->zc->health.probe == PROBE_NONE || st->pid == 0)
+		return "none";
+	return st->health_ok == 1 ? "ok" : st->health_ok == 0 ? "failing" :
+	    "unknown";
+}
+
+/* The probe and its last result, or nil without a probe. */
+static void
+status_pack_probe(struct msgw *w, const struct zone_worker *zw)
+{
+	const struct health_config *hc = &zw->zc->health;
+	const struct zone_status *st = &zw->st;
+
+	if (hc->probe == PROBE_NONE) {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_key(w, "kind");
+	msgw_str(w, names_probe(hc->probe));
+	msgw_key(w, "interval_ms");
+	msgw_int(w, hc->interval_ms);
+	msgw_key(w, "failure_threshold");
+	msgw_int(w, hc->failure_threshold);
+	msgw_key(w, "failures");
+	msgw_int(w, st->health_failures);
+	msgw_key(w, "last");
+	if (st->health_ok == -1 || st->pid == 0) {
+		msgw_nil(w);
+	} else {
+		msgw_map_begin(w);
+		msgw_key(w, "ok");
+		msgw_bool(w, st->health_ok == 1);
+		msgw_key(w, "at");
+		msgw_int(w, st->health_at_ms);
+		msgw_key(w, "latency_ms");
+		msgw_int(w, st->health_latency_ms);
+		msgw_key(w, "detail");
+		msgw_str(w, st->health_detail);
+		msgw_map_end(w);
+	}
+	msgw_map_end(w);
+}
+
+/*
  * readiness: running / degraded / failed / owner-unsafe, and stopped for a
- * zone that is deliberately down or between states.
+ * zone that is deliberately down or between states.  A running zone whose
+ * last probe failed is degraded, whatever the state says.
  */
 const char *
 status_readiness(const struct zone_status *st)
 {
 	switch (st->state) {
 	case ZS_RUNNING:
-		return "running";
+		return st->health_ok == 0 ? "degraded" : "running";
 	case ZS_RUNNING_DEGRADED:
 		return "degraded";
 	case ZS_FAILED:
@@ -271,6 +329,10 @@ status_pack_diagnose(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	    st->state == ZS_FAILED ? names_error(st->error) : "none");
 	msgw_key(w, "last_error");
 	status_pack_error(w, st->error, st->message);
+	msgw_key(w, "health");
+	msgw_str(w, status_health(zw));
+	msgw_key(w, "probe");
+	status_pack_probe(w, zw);
 	msgw_key(w, "evidence");
 	status_pack_evidence(w, st);
 	msgw_key(w, "last_operation");

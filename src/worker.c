@@ -48,6 +48,8 @@ static void worker_send(struct msgw *);
 static void worker_report(struct zone *);
 static void worker_op_done(struct zone *, const struct zone_result *);
 static void worker_escalate(struct zone *, const struct msg_escalate *);
+static void worker_health_answered(struct zone *,
+    const struct msg_health_result *);
 static void worker_dispatch_parent(struct peer *, const struct mdoc *, void *);
 static void worker_lose_parent(const char *);
 static void worker_bad_frame(struct peer *, const char *, void *);
@@ -175,6 +177,13 @@ worker_op_done(struct zone *z, const struct zone_result *res)
 	worker_send(msg_pack_op_done(&m));
 }
 
+/* Answer the parent's request for a probe now. */
+static void
+worker_health_answered(struct zone *z, const struct msg_health_result *m)
+{
+	worker_send(msg_pack_health_result(m));
+}
+
 /* Hand a failure to the parent's recovery policy. */
 static void
 worker_escalate(struct zone *z, const struct msg_escalate *esc)
@@ -209,6 +218,7 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	struct msg_hello hello;
 	struct msg_zone_note note;
 	struct msg_zone_arm arm;
+	struct msg_zone_op probe;
 	struct msgr r;
 	int type;
 
@@ -259,6 +269,13 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	case MSG_ZONE_COLD_START:
 	case MSG_ZONE_RESET:
 		worker_zone_op(type, &r);
+		break;
+	case MSG_HEALTH_PROBE:
+		if (msg_unpack_zone_op(&r, &probe) != 0) {
+			worker_bad_frame(p, "malformed health probe", arg);
+			return;
+		}
+		health_probe_now(worker_zone, probe.op_id);
 		break;
 	default:
 		worker_bad_frame(p, "unexpected message type", arg);
@@ -389,6 +406,7 @@ worker_run(void *arg)
 	worker_zone->report = worker_report;
 	worker_zone->op_done = worker_op_done;
 	worker_zone->escalate = worker_escalate;
+	worker_zone->health_answered = worker_health_answered;
 	if (initial != NULL) {
 		worker_zone->st.state = initial->state;
 		worker_zone->st.desired = initial->desired;

@@ -58,7 +58,6 @@ static void zone_clear_error(struct zone *);
 static void zone_note_outage(struct zone *);
 static void zone_write_runtime(struct zone *);
 static void zone_drop_runtime(struct zone *);
-static void zone_flush(struct zone *);
 static char **zone_env(struct zone *);
 static void zone_spec(struct zone *, struct spawn_spec *, char **);
 static void zone_signal_group(struct zone *, int);
@@ -98,6 +97,7 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	z->st.since_ms = clock_now_ms();
 	z->st.exit_code = -1;
 	z->st.eligible = 1;
+	z->st.health_ok = -1;
 	z->vm.pidfd = -1;
 	z->vm.output_fd = -1;
 	z->console.fd = -1;
@@ -329,7 +329,7 @@ zone_op_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	zone_op_answer(z, op, 0, ERR_RECOVERY_TIMEOUT, "did not begin within "
 	    "%lldms", (long long)op->timeout_ms);
 	zone_op_free(z, op);
-	zone_flush(z);
+	zone_publish(z);
 }
 
 /* Make op the operation in flight. */
@@ -359,7 +359,7 @@ zone_submit(struct zone *z, struct zone_op *op)
 	if (z->exiting && op->kind != OP_STOP) {
 		zone_op_answer(z, op, 0, ERR_NONE, "the worker is shutting down");
 		zone_op_free(z, op);
-		zone_flush(z);
+		zone_publish(z);
 		return;
 	}
 	if (op->kind == OP_STOP) {
@@ -377,7 +377,7 @@ zone_submit(struct zone *z, struct zone_op *op)
 			zone_fsm_feed(z, ZE_STOP);
 			return;
 		}
-		zone_flush(z);
+		zone_publish(z);
 	}
 	if (z->op != NULL || z->incoming != NULL) {
 		TAILQ_INSERT_TAIL(&z->queue, op, entry);
@@ -494,8 +494,8 @@ zone_report_done(struct zone *z)
 }
 
 /* Report status and results outside the state machine's loop. */
-static void
-zone_flush(struct zone *z)
+void
+zone_publish(struct zone *z)
 {
 	z->report(z);
 	zone_report_done(z);

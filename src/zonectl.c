@@ -48,6 +48,7 @@ static int cmd_version(int, char **);
 static int cmd_events(int, char **);
 static int cmd_diagnose(int, char **);
 static int cmd_reset(int, char **);
+static int cmd_health(int, char **);
 static void format_time(int64_t, char *, size_t);
 static void print_record(const struct mval *);
 static int print_error(const struct mval *, const char *);
@@ -67,6 +68,7 @@ usage(FILE *f, int code)
 	    "  restart [--no-wait] zone ... | --all\n"
 	    "  events zone [-n N] [-f]             lifecycle records (-f: follow)\n"
 	    "  diagnose zone                       readiness, blocker, outage cause\n"
+	    "  health zone                         probe the zone's VM now (exit 1 if it fails)\n"
 	    "  reset zone [--force]                lift a recovery suspension; --force also\n"
 	    "                                      clears owner-unsafe evidence (exit 8: nothing to reset)\n"
 	    "  version                             client and daemon versions\n"
@@ -745,6 +747,18 @@ cmd_diagnose(int argc, char **argv)
 	    str_field(d, "desired", b, sizeof b));
 	printf("readiness:       %s\n", str_field(d, "readiness", a, sizeof a));
 	printf("blocker:         %s\n", str_field(d, "blocker", a, sizeof a));
+	v = mval_get(d, "probe");
+	if (v != NULL && mval_kind(v) == MV_MAP) {
+		const struct mval *last = mval_get(v, "last");
+
+		printf("health:          %s (%s probe, %lld failed in a row)",
+		    str_field(d, "health", a, sizeof a), str_field(v, "kind", b,
+		    sizeof b), (long long)int_field(v, "failures", 0));
+		if (last != NULL && mval_kind(last) == MV_MAP)
+			printf(": %s", str_field(last, "detail", c, sizeof c));
+		putchar('\n');
+	} else
+		printf("health:          no probe\n");
 	v = mval_get(d, "last_error");
 	printf("last error:      %s\n", v != NULL && mval_kind(v) == MV_MAP ?
 	    str_field(v, "message", a, sizeof a) : "-");
@@ -791,6 +805,46 @@ cmd_diagnose(int argc, char **argv)
 	printf("recovery:        %s\n", str_field(v, "state", a, sizeof a));
 	mdoc_free(doc);
 	return ZC_EXIT_OK;
+}
+
+/* health zone: probe now; exit 0 if the probe passed, 1 if it failed. */
+static int
+cmd_health(int argc, char **argv)
+{
+	const struct mval *root, *res, *okv;
+	int64_t start = clock_mono_ms();
+	struct mdoc *doc;
+	char detail[512], kind[32];
+	int ok = 0, rc;
+
+	if (argc != 1)
+		usage(stderr, ZC_EXIT_USAGE);
+	if (!config_zone_name_valid(argv[0]))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", argv[0]);
+	ctl_connect();
+	ctl_send("health", argv[0], -1, 0, NULL);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		rc = print_error(root, argv[0]);
+		mdoc_free(doc);
+		return rc;
+	}
+	res = mval_get(root, "result");
+	if (res == NULL || mval_kind(res) != MV_MAP ||
+	    (okv = mval_get(res, "ok")) == NULL || mval_bool(okv, &ok) != 0)
+		die(ZC_EXIT_PROTOCOL, "health answer without a result");
+	if (json) {
+		json_print(stdout, res);
+		putchar('\n');
+	} else
+		printf("%s: %s (%s probe, %lldms): %s\n", argv[0],
+		    ok ? "ok" : "failed", str_field(res, "probe", kind,
+		    sizeof kind), (long long)int_field(res, "latency_ms", 0),
+		    str_field(res, "detail", detail, sizeof detail));
+	mdoc_free(doc);
+	return ok ? ZC_EXIT_OK : ZC_EXIT_FAILED;
 }
 
 /* reset zone [--force]: the daemon says what it did. */
@@ -908,6 +962,8 @@ main(int argc, char **argv)
 		return cmd_diagnose(argc - 1, argv + 1);
 	if (strcmp(cmd, "reset") == 0)
 		return cmd_reset(argc, argv);
+	if (strcmp(cmd, "health") == 0)
+		return cmd_health(argc - 1, argv + 1);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
 	usage(stderr, ZC_EXIT_USAGE);
 }

@@ -462,6 +462,8 @@ struct zone {
 	void				(*op_done)(struct zone *, const struct zone_result *);
 	void				(*escalate)(struct zone *, const struct msg_escalate *);
 	void				(*await_ready)(struct zone *);
+	void				(*health_answered)(struct zone *,
+					    const struct msg_health_result *);
 };
 
 struct zone *zone_new(struct ev_loop *, const struct config *,
@@ -476,6 +478,7 @@ void zone_arm(struct zone *, const struct msg_zone_arm *);
 int zone_at_rest(const struct zone *);
 void zone_next_op(struct zone *);
 void zone_report_done(struct zone *);
+void zone_publish(struct zone *);
 void zone_drop_stale_runtime(struct zone *);
 int zone_spawn(struct zone *, int);
 int zone_cold_start(struct zone *, int);
@@ -512,6 +515,7 @@ int zone_readiness_failed(struct zone *, int);
 struct health *health_new(struct zone *);
 void health_free(struct health *);
 void health_watch(struct health *);
+void health_probe_now(struct zone *, const char *);
 const struct health_result *health_last(const struct health *);
 
 /* zone_fsm.c */
@@ -603,6 +607,7 @@ struct zone_worker *parent_zone_at(size_t);
 const struct config *parent_config(void);
 int parent_shutting_down(void);
 int64_t parent_started_ms(void);
+int parent_health_probe(struct zone_worker *, char *, size_t, const char **);
 int parent_zone_op(struct zone_worker *, int, int, int64_t, char *, size_t,
     const char **);
 int parent_reset(struct zone_worker *, int, char *, size_t, char *, size_t,
@@ -614,6 +619,7 @@ int control_listen(struct ev_loop *, const struct config *);
 void control_close(void);
 void control_op_done(const char *, const struct msg_op_done *);
 void control_zone_lost(const char *, const char *);
+void control_health_done(const char *, const struct msg_health_result *);
 void control_zone_recorded(const char *);
 
 /* client.c */

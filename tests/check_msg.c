@@ -141,6 +141,7 @@ unpack_any(const void *data, size_t len)
 		struct zone_status	st;
 		struct msg_op_done	done;
 		struct msg_escalate	esc;
+		struct msg_health_result hr;
 	} u;
 	const char *cause;
 	struct mdoc *d;
@@ -171,6 +172,9 @@ unpack_any(const void *data, size_t len)
 		break;
 	case MSG_OP_DONE:
 		rc = msg_unpack_op_done(&r, &u.done);
+		break;
+	case MSG_HEALTH_RESULT:
+		rc = msg_unpack_health_result(&r, &u.hr);
 		break;
 	case MSG_ESCALATE:
 		rc = msg_unpack_escalate(&r, &u.esc);
@@ -363,6 +367,12 @@ START_TEST(test_msg_zone_status_round_trip)
 		snprintf(in.outage_message, sizeof in.outage_message,
 		    "first cause %d", k);
 		in.outage_at_ms = k % 2 ? 0 : INT64_C(1700000000555);
+		in.health_ok = (int)(k % 3) - 1;
+		in.health_failures = (int)k * 7;
+		in.health_at_ms = INT64_C(1700000000777) + (int64_t)k;
+		in.health_latency_ms = (int64_t)k * 11;
+		snprintf(in.health_detail, sizeof in.health_detail,
+		    "GET /health: %d", 200 + (int)k);
 		if (k == 4) {
 			in.op_id[0] = '\0';	/* no operation yet */
 			in.message[0] = '\0';
@@ -396,6 +406,11 @@ START_TEST(test_msg_zone_status_round_trip)
 		ck_assert_int_eq(out.outage, in.outage);
 		ck_assert_str_eq(out.outage_message, in.outage_message);
 		ck_assert_int_eq(out.outage_at_ms, in.outage_at_ms);
+		ck_assert_int_eq(out.health_ok, in.health_ok);
+		ck_assert_int_eq(out.health_failures, in.health_failures);
+		ck_assert_int_eq(out.health_at_ms, in.health_at_ms);
+		ck_assert_int_eq(out.health_latency_ms, in.health_latency_ms);
+		ck_assert_str_eq(out.health_detail, in.health_detail);
 		ck_assert_int_eq(msg_end(&r), 0);
 		mdoc_free(d);
 		msgw_free(w);
@@ -760,7 +775,8 @@ static const struct field base_status[] = {
 	I(1700000000000), I(1700000000000), I(3), S("none"), S(""), B(1),
 	S("none"), S(""), I(0), I(-1), I(0), S("alpha-start-1"), S("start"),
 	S("operator-start"), S("finished"), S("none"), I(1700000000000),
-	S("none"), S(""), I(0)
+	S("none"), S(""), I(0), I(1), I(0), I(1700000000000), I(3),
+	S("GET /health: 200")
 };
 static const struct field base_op_done[] = {
 	I(MSG_OP_DONE), S("alpha-start-1"), B(1), S("none"), S("")
@@ -770,13 +786,17 @@ static const struct field base_escalate[] = {
 	I(4242), I(99), S("none"), S(""), S("")
 };
 
+static const struct field base_health_result[] = {
+	I(MSG_HEALTH_RESULT), S("alpha-health-1"), B(1), I(3), S("ok")
+};
+
 static const struct {
 	const struct field	*base;
 	size_t			 n;
 } bases[] = {
 #define BASE(b) { b, sizeof b / sizeof b[0] }
 	BASE(base_hello), BASE(base_zone_op), BASE(base_status),
-	BASE(base_op_done), BASE(base_escalate),
+	BASE(base_op_done), BASE(base_escalate), BASE(base_health_result),
 #undef BASE
 };
 
@@ -832,7 +852,13 @@ static const struct {
 	{ "status unknown op error", 2, REPLACE, 20, S("whoops") },
 	{ "status negative op time", 2, REPLACE, 21, I(-5) },
 	{ "status unknown outage", 2, REPLACE, 22, S("gremlins") },
-	{ "status without outage time", 2, DROP, 0, NIL },
+	{ "status negative outage time", 2, REPLACE, 24, I(-1) },
+	{ "status health ok 2", 2, REPLACE, 25, I(2) },
+	{ "status health ok -2", 2, REPLACE, 25, I(-2) },
+	{ "status negative health failures", 2, REPLACE, 26, I(-1) },
+	{ "status negative health latency", 2, REPLACE, 28, I(-1) },
+	{ "status health detail as int", 2, REPLACE, 29, I(0) },
+	{ "status without health detail", 2, DROP, 0, NIL },
 	{ "status with an extra field", 2, EXTRA, 0, NIL },
 	{ "op done ok as int", 3, REPLACE, 2, I(1) },
 	{ "op done unknown error", 3, REPLACE, 3, S("nope") },
@@ -848,6 +874,11 @@ static const struct {
 	{ "escalate without acted", 4, DROP, 0, NIL },
 	{ "escalate acted as int", 4, REPLACE, 10, I(3) },
 	{ "escalate with an extra field", 4, EXTRA, 0, NIL },
+	{ "health result ok as int", 5, REPLACE, 2, I(1) },
+	{ "health result negative latency", 5, REPLACE, 3, I(-1) },
+	{ "health result detail as int", 5, REPLACE, 4, I(0) },
+	{ "health result without detail", 5, DROP, 0, NIL },
+	{ "health result with an extra field", 5, EXTRA, 0, NIL },
 };
 
 START_TEST(test_msg_unpack_accepts_bases)

@@ -52,20 +52,38 @@ zone delta "$(fake delta)" "[health]" "probe = exec" "exec = $T/probe" \
 zone epsilon "$(fake epsilon)" "ingress_port = $pd" "start_timeout = 1500ms" \
     "[health]" "probe = tcp" "interval = 200ms" "timeout = 100ms" \
     "start_period = 1s" "${manual[@]}"
+# plain: no probe at all.
+zone plain "$(fake plain)"
 start_daemon
-watch_vms delta epsilon
+watch_vms delta epsilon plain
 
 # Readiness comes from the first passing probe.
 for z in alpha beta gamma delta; do
 	wait_for "$z running" 15 state_is $z running || fail "$z is $(zfield $z state)"
 done
 
+# --- zonectl health and status ------------------------------------------------
+expect_rc 0 zc health beta
+grep -q "^beta: ok (http probe, [0-9]*ms): GET /health: 200$" "$T/last.out" ||
+    fail "zonectl health beta printed: $(cat "$T/last.out")"
+health_is() { [ "$(zfield "$1" health)" = "$2" ]; }
+wait_for "beta's health in status" 5 health_is beta ok ||
+    fail "beta's health is $(zfield beta health)"
+[ "$(json "z['beta']['probe']['kind']")" = http ] || fail "status lacks beta's probe"
+[ "$(json "z['beta']['probe']['last']['ok']")" = true ] || fail "status lacks beta's last probe"
+expect_rc 1 zc health plain
+grep -q "no health probe is configured" "$T/last.err" ||
+    fail "health of a zone without a probe: $(cat "$T/last.err")"
+[ "$(zfield plain health)" = none ] || fail "plain's health is $(zfield plain health)"
+[ "$(zfield plain probe)" = null ] || fail "plain has a probe in status"
+expect_rc 4 zc health nosuchzone
+
 # --- a single failure below the threshold: degraded, then healed -----------
 beta_vm=$(zfield beta pid)
 get "$pb" /fail-health
 wait_for "beta degraded" 10 state_is beta running-degraded ||
     fail "beta is $(zfield beta state) with its health failing"
-[ "$(zfield beta health)" = degraded ] || fail "beta's health is $(zfield beta health)"
+[ "$(zfield beta health)" = failing ] || fail "beta's health is $(zfield beta health)"
 grep -q "zone beta: health probe failed (1 in a row): GET /health: 503" \
     "$T/daemon.log" || fail "the reason beta is degraded was not logged"
 get "$pb" /heal
@@ -93,6 +111,13 @@ get "$pc" /hang
 wait_for "gamma degraded" 10 state_is gamma running-degraded ||
     fail "gamma is $(zfield gamma state) with a hanging endpoint"
 hlog gamma | grep -q "timed out after 200ms" || fail "no timeout in gamma's health.log"
+expect_rc 1 zc health gamma
+grep -q "^gamma: failed (http probe, [0-9]*ms): timed out after 200ms$" "$T/last.out" ||
+    fail "zonectl health gamma printed: $(cat "$T/last.out")"
+[ "$(zfield gamma health)" = failing ] || fail "gamma's health is $(zfield gamma health)"
+zc --json diagnose gamma > "$T/gamma.diag" || fail "diagnose gamma failed"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["readiness"] == "degraded", d["readiness"]' "$T/gamma.diag" ||
+    fail "gamma's readiness is not degraded"
 
 # --- an exec probe that sleeps forever: killed, nothing left ----------------
 wait_for "delta running" 10 state_is delta running || fail "delta is $(zfield delta state)"
@@ -117,6 +142,8 @@ err=$(json "z['epsilon']['last_error']['code']")
 [ "$(zfield epsilon cold_start_eligible)" = true ] || fail "readiness-failed is not eligible"
 [ "$(vm_count epsilon)" -eq 0 ] || fail "epsilon's unready VM is still alive"
 hlog epsilon | grep -q "Connection refused" || fail "the refused tcp probe is not in health.log"
+expect_rc 1 zc health epsilon
+grep -q "no VM is running" "$T/last.out" || fail "health of a failed zone: $(cat "$T/last.out")"
 
 alive "$DAEMON_PID" || fail "zonevisord died"
 check_vms

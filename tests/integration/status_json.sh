@@ -30,7 +30,7 @@ check(s["zones"] == 3, "supervisor.zones")
 check(s["shutting_down"] is False, "supervisor.shutting_down")
 z = {x["name"]: x for x in d["zones"]}
 check([x["name"] for x in d["zones"]] == ["alpha", "beta", "gamma"], "zones in name order")
-need = ["name", "state", "pid", "since", "uptime_s", "restarts", "health",
+need = ["name", "state", "pid", "since", "uptime_s", "restarts", "health", "probe",
         "cold_start_eligible", "last_error", "evidence", "recovery", "leases"]
 for name, zone in z.items():
     for k in need:
