@@ -947,7 +947,7 @@ cfg_zone_check(struct cfg_parse *p, struct zone_config *zc)
 	line = cfg_seen_line(p, "health", "probe");
 	if ((h->probe == PROBE_TCP || h->probe == PROBE_HTTP) &&
 	    zc->ingress_port == 0)
-		cfg_error(p, line, "health", "probe", "a %s probe needs "
+		cfg_error(p, line, "health", "probe", "probe = %s needs "
 		    "[gateway] ingress_port", names_probe(h->probe));
 	if (h->probe == PROBE_EXEC && h->exec_argv == NULL)
 		cfg_error(p, line, "health", "exec", "an exec probe needs the "

@@ -18,6 +18,20 @@ grep -q "alpha.conf:[0-9]*: \[gateway\] autostart: " "$T/last.err" || fail "no a
 grep -q "beta.conf:2: \[gateway\] comand: unknown key" "$T/last.err" || fail "no unknown-key error: $(cat "$T/last.err")"
 grep -q "beta.conf: \[gateway\] command: required key is missing" "$T/last.err" && fail "a file with an error also reported a missing key"
 [ "$(grep -c '^zonevisord: ' "$T/last.err")" -eq 4 ] || fail "expected 3 error lines and a summary: $(cat "$T/last.err")"
+# Probe settings that cannot work.
+write_config
+zone alpha "$(fake alpha)" "[health]" "probe = http"
+zone beta "$(fake beta)" "ingress_port = 9" "[health]" "probe = tcp" \
+    "interval = 1s" "timeout = 1s"
+zone gamma "$(fake gamma)" "[health]" "probe = ping"
+expect_rc 3 "$ZVD" -n -f "$T/zonevisor.conf"
+grep -q "alpha.conf:5: \[health\] probe: probe = http needs \[gateway\] ingress_port" \
+    "$T/last.err" || fail "no ingress_port error: $(cat "$T/last.err")"
+grep -q "beta.conf:8: \[health\] timeout: 1000ms is not shorter than the interval" \
+    "$T/last.err" || fail "no timeout error: $(cat "$T/last.err")"
+grep -q "gamma.conf:5: \[health\] probe: unknown probe" "$T/last.err" ||
+    fail "no unknown probe error: $(cat "$T/last.err")"
+rm -f "$T/zones.d/"*.conf
 write_config
 expect_rc 3 "$ZVD" -n -f "$T/missing.conf"
 grep -q "missing.conf: cannot open" "$T/last.err" || fail "missing file: $(cat "$T/last.err")"
