@@ -42,7 +42,8 @@ struct health {
 	struct records		 log;		/* health.log */
 	ev_timer		 tick;		/* the next probe */
 	ev_timer		 deadline;	/* the probe in flight times out */
-	struct vm_ident		 vm;		/* the VM probed; {0, 0}: none */
+	struct vm_ident		 vm;		/* the VM watched; {0, 0}: none */
+	struct vm_ident		 probed;	/* the VM the probe in flight is of */
 	int64_t			 vm_since;	/* monotonic ms it was spawned */
 	int			 inflight;	/* a probe runs (or is being reaped) */
 	int			 settled;	/* its result is taken */
@@ -256,6 +257,7 @@ health_begin(struct health *h)
 
 	h->inflight = 1;
 	h->settled = 0;
+	h->probed = h->vm;
 	h->began = clock_mono_ms();
 	ev_now_update(h->z->loop);
 	ev_timer_set(&h->deadline, (double)h->hc->timeout_ms / 1000., 0.);
@@ -500,7 +502,8 @@ health_settle(struct health *h, int ok, const char *fmt, ...)
 		health_answer(h->z, h->asked[h->nasked], ok, res.latency_ms,
 		    res.detail);
 	}
-	if (!health_current(h))
+	if (!health_current(h) || h->probed.pid != h->vm.pid ||
+	    h->probed.start_time != h->vm.start_time)
 		return;		/* about a VM that is no longer the zone's */
 	res.failures = ok ? 0 : h->last.failures + 1;
 	changed = health_write(h, &res) || res.ok != h->last.ok;
