@@ -113,6 +113,7 @@ static void control_send_events(struct client *, const struct reqid *,
     const struct event_list *);
 static void control_diagnose(struct client *, const struct reqid *,
     const struct mval *);
+static void control_wait_done(struct wait *, struct msgw *);
 static void control_health(struct client *, const struct reqid *,
     const struct mval *);
 static void control_reset(struct client *, const struct reqid *,
@@ -937,6 +938,17 @@ done:
 	control_reqid_free(&id);
 }
 
+/* Answer a wait with w and forget it. */
+static void
+control_wait_done(struct wait *wt, struct msgw *w)
+{
+	TAILQ_REMOVE(&waits, wt, entry);
+	wt->c->nwaits--;
+	control_reply(wt->c, w);
+	control_reqid_free(&wt->id);
+	free(wt);
+}
+
 /* A worker finished an operation: answer whoever waits for it. */
 void
 control_op_done(const char *zone, const struct msg_op_done *done)
@@ -950,8 +962,6 @@ control_op_done(const char *zone, const struct msg_op_done *done)
 		if (strcmp(wt->zone, zone) != 0 ||
 		    strcmp(wt->op_id, done->op_id) != 0)
 			continue;
-		TAILQ_REMOVE(&waits, wt, entry);
-		wt->c->nwaits--;
 		zw = parent_zone(zone);
 		w = control_answer(&wt->id, done->ok);
 		if (done->ok) {
@@ -984,9 +994,7 @@ control_op_done(const char *zone, const struct msg_op_done *done)
 			msgw_map_end(w);
 		}
 		msgw_map_end(w);
-		control_reply(wt->c, w);
-		control_reqid_free(&wt->id);
-		free(wt);
+		control_wait_done(wt, w);
 	}
 }
 
@@ -1001,8 +1009,6 @@ control_health_done(const char *zone, const struct msg_health_result *m)
 	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
 		if (strcmp(wt->zone, zone) != 0 || strcmp(wt->op_id, m->id) != 0)
 			continue;
-		TAILQ_REMOVE(&waits, wt, entry);
-		wt->c->nwaits--;
 		w = control_answer(&wt->id, 1);
 		msgw_key(w, "result");
 		msgw_map_begin(w);
@@ -1019,9 +1025,7 @@ control_health_done(const char *zone, const struct msg_health_result *m)
 		msgw_str(w, m->detail);
 		msgw_map_end(w);
 		msgw_map_end(w);
-		control_reply(wt->c, w);
-		control_reqid_free(&wt->id);
-		free(wt);
+		control_wait_done(wt, w);
 	}
 }
 

@@ -49,6 +49,8 @@ static int cmd_events(int, char **);
 static int cmd_diagnose(int, char **);
 static int cmd_reset(int, char **);
 static int cmd_health(int, char **);
+static const struct mval *ctl_zone_request(const char *, const char *,
+    struct mdoc **, int *);
 static void format_time(int64_t, char *, size_t);
 static void print_record(const struct mval *);
 static int print_error(const struct mval *, const char *);
@@ -707,34 +709,48 @@ cmd_events(int argc, char **argv)
 	return ZC_EXIT_OK;
 }
 
+/*
+ * Send cmd about one zone and wait for the answer: its result, a map, with
+ * *doc to free; or NULL with *rc the exit code when the daemon refused.
+ */
+static const struct mval *
+ctl_zone_request(const char *cmd, const char *zone, struct mdoc **doc,
+    int *rc)
+{
+	const struct mval *root, *res;
+	int64_t start = clock_mono_ms();
+
+	if (!config_zone_name_valid(zone))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", zone);
+	ctl_connect();
+	ctl_send(cmd, zone, -1, 0, NULL);
+	*doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(*doc);
+	if (!answer_ok(root)) {
+		*rc = print_error(root, zone);
+		mdoc_free(*doc);
+		return NULL;
+	}
+	res = mval_get(root, "result");
+	if (res == NULL || mval_kind(res) != MV_MAP)
+		die(ZC_EXIT_PROTOCOL, "%s answer without a result", cmd);
+	return res;
+}
+
 /* diagnose zone: readiness, blocker, last operation, outage cause. */
 static int
 cmd_diagnose(int argc, char **argv)
 {
-	const struct mval *root, *d, *v;
-	int64_t start = clock_mono_ms();
+	const struct mval *d, *v;
 	char a[512], b[512], c[512], when[40];
 	struct mdoc *doc;
-	int alive = 0;
+	int alive = 0, rc;
 
 	if (argc != 1)
 		usage(stderr, ZC_EXIT_USAGE);
-	if (!config_zone_name_valid(argv[0]))
-		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
-		    "name)", argv[0]);
-	ctl_connect();
-	ctl_send("diagnose", argv[0], -1, 0, NULL);
-	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
-	root = mdoc_root(doc);
-	if (!answer_ok(root)) {
-		int rc = print_error(root, argv[0]);
-
-		mdoc_free(doc);
+	if ((d = ctl_zone_request("diagnose", argv[0], &doc, &rc)) == NULL)
 		return rc;
-	}
-	d = mval_get(root, "result");
-	if (d == NULL || mval_kind(d) != MV_MAP)
-		die(ZC_EXIT_PROTOCOL, "diagnose answer without a result");
 	if (json) {
 		json_print(stdout, d);
 		putchar('\n');
@@ -811,30 +827,17 @@ cmd_diagnose(int argc, char **argv)
 static int
 cmd_health(int argc, char **argv)
 {
-	const struct mval *root, *res, *okv;
-	int64_t start = clock_mono_ms();
+	const struct mval *res, *okv;
 	struct mdoc *doc;
 	char detail[512], kind[32];
 	int ok = 0, rc;
 
 	if (argc != 1)
 		usage(stderr, ZC_EXIT_USAGE);
-	if (!config_zone_name_valid(argv[0]))
-		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
-		    "name)", argv[0]);
-	ctl_connect();
-	ctl_send("health", argv[0], -1, 0, NULL);
-	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
-	root = mdoc_root(doc);
-	if (!answer_ok(root)) {
-		rc = print_error(root, argv[0]);
-		mdoc_free(doc);
+	if ((res = ctl_zone_request("health", argv[0], &doc, &rc)) == NULL)
 		return rc;
-	}
-	res = mval_get(root, "result");
-	if (res == NULL || mval_kind(res) != MV_MAP ||
-	    (okv = mval_get(res, "ok")) == NULL || mval_bool(okv, &ok) != 0)
-		die(ZC_EXIT_PROTOCOL, "health answer without a result");
+	if ((okv = mval_get(res, "ok")) == NULL || mval_bool(okv, &ok) != 0)
+		die(ZC_EXIT_PROTOCOL, "health answer without ok");
 	if (json) {
 		json_print(stdout, res);
 		putchar('\n');
