@@ -36,6 +36,15 @@
 #define HEALTH_LOG_KEEP		1
 #define HEALTH_ASKED_MAX	8	/* probes asked for at once (zonectl health) */
 
+/* The result of one probe. */
+struct health_result {
+	int		ok;		/* 1 passed, 0 failed, -1 none yet */
+	int		failures;	/* in a row, this one included */
+	int64_t		at_ms;		/* realtime ms it ended */
+	int64_t		latency_ms;
+	char		detail[MESSAGE_MAX];
+};
+
 struct health {
 	struct zone		*z;
 	const struct health_config *hc;
@@ -66,6 +75,7 @@ struct health {
 };
 
 static void health_schedule(struct health *, int64_t);
+static int health_same_vm(const struct health *);
 static int health_current(const struct health *);
 static void health_tick_cb(struct ev_loop *, ev_timer *, int);
 static void health_deadline_cb(struct ev_loop *, ev_timer *, int);
@@ -142,13 +152,6 @@ health_free(struct health *h)
 	free(h);
 }
 
-/* The last result and the failures in a row, for status. */
-const struct health_result *
-health_last(const struct health *h)
-{
-	return h != NULL ? &h->last : NULL;
-}
-
 /* A new VM was spawned: probe it until it is ready, and then on. */
 void
 health_watch(struct health *h)
@@ -218,30 +221,39 @@ health_schedule(struct health *h, int64_t ms)
 	ev_timer_start(h->z->loop, &h->tick);
 }
 
-/* 1 while the VM probed is still the zone's and may be probed. */
+/* 1 while the VM watched is still the zone's. */
+static int
+health_same_vm(const struct health *h)
+{
+	return h->vm.pid != 0 && h->z->vm.pid == h->vm.pid &&
+	    h->z->vm.start_time == h->vm.start_time;
+}
+
+/* 1 while the VM watched is the zone's and may be probed (not closing). */
 static int
 health_current(const struct health *h)
 {
-	const struct zone *z = h->z;
+	int s = h->z->st.state;
 
-	if (h->vm.pid == 0 || z->vm.pid != h->vm.pid ||
-	    z->vm.start_time != h->vm.start_time)
-		return 0;
-	return z->st.state == ZS_STARTING || z->st.state == ZS_RUNNING ||
-	    z->st.state == ZS_RUNNING_DEGRADED;
+	return health_same_vm(h) && (s == ZS_STARTING || s == ZS_RUNNING ||
+	    s == ZS_RUNNING_DEGRADED);
 }
 
-/* Time for a probe: begin one unless one runs or the VM is gone. */
+/*
+ * Time for a probe: begin one unless one runs.  While the VM is being
+ * closed no probe starts (a restart given up keeps it, so the watch goes
+ * on); once it is gone, the watch ends.
+ */
 static void
 health_tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct health *h = w->data;
 
-	if (!health_current(h)) {
+	if (!health_same_vm(h)) {
 		h->vm.pid = 0;
 		return;
 	}
-	if (!h->inflight)
+	if (!h->inflight && health_current(h))
 		health_begin(h);
 	health_schedule(h, h->z->st.state == ZS_STARTING &&
 	    h->hc->interval_ms > HEALTH_START_CADENCE_MS ?

@@ -409,14 +409,7 @@ struct zone_vm {
 	ev_io		output_watch;
 };
 
-/* health.c: the last probe result of a zone's gateway. */
-struct health_result {
-	int		ok;		/* 1 passed, 0 failed, -1 none yet */
-	int		failures;	/* in a row, this one included */
-	int64_t		at_ms;		/* realtime ms it ended */
-	int64_t		latency_ms;
-	char		detail[MESSAGE_MAX];
-};
+/* health.c: the probes of a zone's gateway. */
 struct health;
 
 /* zone.c: the worker's zone, driven by zone_fsm.c. */
@@ -516,7 +509,6 @@ struct health *health_new(struct zone *);
 void health_free(struct health *);
 void health_watch(struct health *);
 void health_probe_now(struct zone *, const char *);
-const struct health_result *health_last(const struct health *);
 
 /* zone_fsm.c */
 #define ZS_BY_ACTION	(-1)	/* the action returns the next state */
