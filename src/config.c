@@ -13,12 +13,14 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <grp.h>
+#include <pwd.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -102,6 +104,14 @@ static int set_suspend_for(struct cfg_parse *, const char *, const char **);
 static int set_restart_timeout(struct cfg_parse *, const char *, const char **);
 static int set_log_keep(struct cfg_parse *, const char *, const char **);
 static int set_start_timeout(struct cfg_parse *, const char *, const char **);
+static int set_principal(char **, const char *, int, const char **);
+static int set_user(struct cfg_parse *, const char *, const char **);
+static int set_group(struct cfg_parse *, const char *, const char **);
+static int set_umask(struct cfg_parse *, const char *, const char **);
+static int set_limit(int64_t *, const char *, int, const char **);
+static int set_nofile(struct cfg_parse *, const char *, const char **);
+static int set_nproc(struct cfg_parse *, const char *, const char **);
+static int set_core(struct cfg_parse *, const char *, const char **);
 static int set_probe(struct cfg_parse *, const char *, const char **);
 static int set_probe_duration(int64_t *, const char *, const char **);
 static int set_interval(struct cfg_parse *, const char *, const char **);
@@ -139,6 +149,12 @@ static const struct cfg_key zone_keys[] = {
 	{ "gateway", "stop_timeout", set_stop_timeout, 0 },
 	{ "gateway", "ingress_port", set_ingress_port, 0 },
 	{ "gateway", "start_timeout", set_start_timeout, 0 },
+	{ "gateway", "user", set_user, 0 },
+	{ "gateway", "group", set_group, 0 },
+	{ "gateway", "umask", set_umask, 0 },
+	{ "limits", "nofile", set_nofile, 0 },
+	{ "limits", "nproc", set_nproc, 0 },
+	{ "limits", "core", set_core, 0 },
 	{ "health", "probe", set_probe, 0 },
 	{ "health", "interval", set_interval, 0 },
 	{ "health", "timeout", set_probe_timeout, 0 },
@@ -584,6 +600,109 @@ set_start_timeout(struct cfg_parse *p, const char *v, const char **cause)
 	return 0;
 }
 
+/* A user or group: a name of the system's databases, or a number. */
+static int
+set_principal(char **dst, const char *v, int is_user, const char **cause)
+{
+	char *end;
+	long n;
+	int known;
+
+	errno = 0;
+	known = is_user ? getpwnam(v) != NULL : getgrnam(v) != NULL;
+	if (!known) {
+		n = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || n < 0 || n > INT32_MAX) {
+			*cause = is_user ? "unknown user (not in the user "
+			    "database, and not a number)" : "unknown group (not "
+			    "in the group database, and not a number)";
+			return -1;
+		}
+	}
+	free(*dst);
+	*dst = xstrdup(v);
+	return 0;
+}
+
+static int
+set_user(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_principal(&p->zc->user, v, 1, cause);
+}
+
+static int
+set_group(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_principal(&p->zc->group, v, 0, cause);
+}
+
+/* An octal mode mask such as 027 or 0077. */
+static int
+set_umask(struct cfg_parse *p, const char *v, const char **cause)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 8);
+	if (*v == '\0' || *end != '\0' || errno != 0 || n < 0 || n > 0777) {
+		*cause = "expected an octal mask from 000 to 777, such as 027";
+		return -1;
+	}
+	p->zc->umask = (int)n;
+	return 0;
+}
+
+/* A limit: "unlimited", or a count (size: a size such as 64M). */
+static int
+set_limit(int64_t *dst, const char *v, int size, const char **cause)
+{
+	if (strcmp(v, "unlimited") == 0 || strcmp(v, "infinity") == 0) {
+		*dst = (int64_t)RLIM_INFINITY;
+		return 0;
+	}
+	if (size)
+		return parse_size(v, dst, cause);
+	if (parse_int(v, 0, INT32_MAX, dst) != 0) {
+		*cause = "expected a count, or unlimited";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_nofile(struct cfg_parse *p, const char *v, const char **cause)
+{
+	struct rlimit rl;
+
+	if (set_limit(&p->zc->limits.nofile, v, 0, cause) != 0)
+		return -1;
+	/* Above the system's ceiling, setrlimit would fail at every spawn. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && geteuid() != 0 &&
+	    (rlim_t)p->zc->limits.nofile > rl.rlim_max) {
+		*cause = "above zonevisord's own hard limit";
+		return -1;
+	}
+	if (p->zc->limits.nofile == (int64_t)RLIM_INFINITY) {
+		*cause = "nofile cannot be unlimited (the kernel caps it at "
+		    "fs.nr_open)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_nproc(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_limit(&p->zc->limits.nproc, v, 0, cause);
+}
+
+static int
+set_core(struct cfg_parse *p, const char *v, const char **cause)
+{
+	return set_limit(&p->zc->limits.core, v, 1, cause);
+}
+
 static int
 set_probe(struct cfg_parse *p, const char *v, const char **cause)
 {
@@ -903,6 +1022,10 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	zc->recovery.suspend_for_ms = 30 * 60000;
 	zc->recovery.restart_timeout_ms = 10 * 60000;
 	zc->start_timeout_ms = 60000;
+	zc->umask = -1;
+	zc->limits.nofile = -1;
+	zc->limits.nproc = -1;
+	zc->limits.core = -1;
 	zc->health.probe = PROBE_NONE;
 	zc->health.interval_ms = 10000;
 	zc->health.timeout_ms = 2000;
@@ -990,6 +1113,8 @@ cfg_zone_free(struct zone_config *zc)
 	argv_free(zc->argv);
 	free(zc->cwd);
 	argv_free(zc->env);
+	free(zc->user);
+	free(zc->group);
 	free(zc->health.http_path);
 	free(zc->health.exec);
 	argv_free(zc->health.exec_argv);

@@ -304,7 +304,16 @@ health_exec(struct health *h, char *cause, size_t len)
 	spec.envp = env;
 	spec.cwd = h->z->zc->cwd != NULL ? h->z->zc->cwd : h->z->dir;
 	spec.output_fd = -1;
-	i = spawn_process(&spec, &res, cause, len);
+	spec.umask = h->z->zc->umask;
+	/* As the VM's user: a probe needs no more than the VM has. */
+	if (h->z->zc->user != NULL || h->z->zc->group != NULL) {
+		spec.set_ids = 1;
+		i = spawn_identity(h->z->zc->user != NULL ? h->z->zc->user :
+		    "0", h->z->zc->group, &spec.uid, &spec.gid, cause, len);
+	} else
+		i = 0;
+	if (i == 0)
+		i = spawn_process(&spec, &res, cause, len);
 	while (n > 0)
 		free(env[--n]);
 	if (i != 0)

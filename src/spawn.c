@@ -20,6 +20,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,7 +38,8 @@
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
 
-enum spawn_stage { STAGE_SETSID = 1, STAGE_STDIO, STAGE_CHDIR, STAGE_EXEC };
+enum spawn_stage { STAGE_SETSID = 1, STAGE_STDIO, STAGE_CHDIR, STAGE_LIMITS,
+	STAGE_GROUPS, STAGE_GID, STAGE_UID, STAGE_EXEC };
 
 struct spawn_failure {
 	int	stage;
@@ -46,6 +49,7 @@ struct spawn_failure {
 static const char *spawn_env_path(char *const *);
 struct spawn_child_args;
 static int spawn_child(void *);
+static int spawn_limit(const struct spawn_limits *);
 static void spawn_vm_reset(void);
 static pid_t spawn_clone(struct spawn_child_args *, int *,
     struct spawn_failure *);
@@ -287,6 +291,31 @@ spawn_child(void *arg)
 		f.stage = STAGE_CHDIR;
 		goto fail;
 	}
+	if (spec->umask != -1)
+		umask((mode_t)spec->umask);
+	if (spec->limits != NULL && spawn_limit(spec->limits) == -1) {
+		f.stage = STAGE_LIMITS;
+		goto fail;
+	}
+	/*
+	 * Raw system calls: glibc's wrappers would also change the
+	 * credentials of the worker's threads, whose memory this child may
+	 * share; the kernel's change only this task.
+	 */
+	if (spec->set_ids) {
+		if (syscall(SYS_setgroups, 0, NULL) == -1) {
+			f.stage = STAGE_GROUPS;
+			goto fail;
+		}
+		if (syscall(SYS_setresgid, spec->gid, spec->gid, spec->gid) == -1) {
+			f.stage = STAGE_GID;
+			goto fail;
+		}
+		if (syscall(SYS_setresuid, spec->uid, spec->uid, spec->uid) == -1) {
+			f.stage = STAGE_UID;
+			goto fail;
+		}
+	}
 	/* Every descriptor but stdio closes at exec (errfd already does). */
 	if (syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */) == -1) {
 		for (fd = 3; fd < 65536; fd++)
@@ -303,6 +332,75 @@ fail:
 	} else if (write(a->errfd, &f, sizeof f) == -1)
 		_exit(126);
 	_exit(127);
+}
+
+/* In the child: the limits asked for, each soft and hard; -1 on failure. */
+static int
+spawn_limit(const struct spawn_limits *l)
+{
+	const struct {
+		int	 resource;
+		int64_t	 value;
+	} want[] = {
+		{ RLIMIT_NOFILE, l->nofile },
+		{ RLIMIT_NPROC, l->nproc },
+		{ RLIMIT_CORE, l->core },
+	};
+	struct rlimit rl;
+	size_t i;
+
+	for (i = 0; i < sizeof want / sizeof want[0]; i++) {
+		if (want[i].value < 0)
+			continue;
+		rl.rlim_cur = rl.rlim_max = (rlim_t)want[i].value;
+		if (setrlimit(want[i].resource, &rl) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The uid and gid of user (a name or number) and group (NULL: the user's
+ * primary group), for a spawn; -1 with a one-line cause if either is
+ * unknown.
+ */
+int
+spawn_identity(const char *user, const char *group, uid_t *uid, gid_t *gid,
+    char *cause, size_t len)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char *end;
+	long n;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		n = strtol(user, &end, 10);
+		if (*user == '\0' || *end != '\0' || n < 0) {
+			snprintf(cause, len, "user %s: %s", user, errno != 0 ?
+			    strerror(errno) : "no such user");
+			return -1;
+		}
+		*uid = (uid_t)n;
+		*gid = (gid_t)n;
+	} else {
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (group == NULL)
+		return 0;
+	errno = 0;
+	if ((gr = getgrnam(group)) == NULL) {
+		n = strtol(group, &end, 10);
+		if (*group == '\0' || *end != '\0' || n < 0) {
+			snprintf(cause, len, "group %s: %s", group, errno != 0 ?
+			    strerror(errno) : "no such group");
+			return -1;
+		}
+		*gid = (gid_t)n;
+	} else
+		*gid = gr->gr_gid;
+	return 0;
 }
 
 /*
@@ -392,7 +490,7 @@ spawn_process(const struct spawn_spec *spec, struct spawn_result *res,
     char *cause, size_t causelen)
 {
 	static const char *const stages[] = { "", "setsid", "stdio", "chdir",
-	    "execve" };
+	    "setrlimit", "setgroups", "setgid", "setuid", "execve" };
 	struct spawn_child_args a;
 	struct spawn_failure f;
 	struct exit_info ei;

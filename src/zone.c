@@ -59,7 +59,8 @@ static void zone_note_outage(struct zone *);
 static void zone_write_runtime(struct zone *);
 static void zone_drop_runtime(struct zone *);
 static char **zone_env(struct zone *);
-static void zone_spec(struct zone *, struct spawn_spec *, char **);
+static int zone_spec(struct zone *, struct spawn_spec *, char **, char *,
+    size_t);
 static void zone_signal_group(struct zone *, int);
 static void zone_arm_timer(struct zone *, int64_t, int);
 static void zone_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -649,14 +650,26 @@ zone_env(struct zone *z)
 	return env;
 }
 
-/* What to spawn; env must be freed with argv_free(). */
-static void
-zone_spec(struct zone *z, struct spawn_spec *spec, char **env)
+/*
+ * What to spawn, as whom and with which limits; env must be freed with
+ * argv_free().  -1 with a cause if the zone's user or group is unknown.
+ */
+static int
+zone_spec(struct zone *z, struct spawn_spec *spec, char **env, char *cause,
+    size_t len)
 {
+	memset(spec, 0, sizeof *spec);
 	spec->argv = z->zc->argv;
 	spec->envp = env;
 	spec->cwd = z->zc->cwd != NULL ? z->zc->cwd : z->dir;
 	spec->output_fd = -1;
+	spec->umask = z->zc->umask;
+	spec->limits = &z->zc->limits;
+	if (z->zc->user == NULL && z->zc->group == NULL)
+		return 0;
+	spec->set_ids = 1;
+	return spawn_identity(z->zc->user != NULL ? z->zc->user : "0",
+	    z->zc->group, &spec->uid, &spec->gid, cause, len);
 }
 
 /* Signal the VM's process group; its leader is unreaped, so the id is ours. */
@@ -821,9 +834,10 @@ zone_spawn(struct zone *z, int next)
 		return next;
 	}
 	env = zone_env(z);
-	zone_spec(z, &spec, env);
+	r = zone_spec(z, &spec, env, cause, sizeof cause);
 	spec.output_fd = pipefd[1];
-	r = spawn_process(&spec, &res, cause, sizeof cause);
+	if (r == 0)
+		r = spawn_process(&spec, &res, cause, sizeof cause);
 	argv_free(env);
 	close(pipefd[1]);
 	zone_drop_stale_runtime(z);
@@ -901,8 +915,11 @@ zone_preflight(struct zone *z, int next)
 	z->op->generation = z->st.generation;
 	zone_record(z, REC_RESTART_REQUESTED, &vm, NULL, ERR_NONE, NULL);
 	env = zone_env(z);
-	zone_spec(z, &spec, env);
-	r = spawn_preflight(&spec, z->preflight_cause, sizeof z->preflight_cause);
+	r = zone_spec(z, &spec, env, z->preflight_cause,
+	    sizeof z->preflight_cause);
+	if (r == 0)
+		r = spawn_preflight(&spec, z->preflight_cause,
+		    sizeof z->preflight_cause);
 	argv_free(env);
 	zone_fsm_feed(z, r == 0 ? ZE_PREFLIGHT_PASSED : ZE_PREFLIGHT_FAILED);
 	return next;

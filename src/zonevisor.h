@@ -116,6 +116,13 @@ int recovery_consecutive(const struct recovery *);
 uint32_t recovery_failed_total(const struct recovery *);
 int recovery_starts_at_once(const struct recovery *, int64_t, int);
 
+/* config.c: [limits] of a zone's VM; -1 leaves a limit as it is. */
+struct spawn_limits {
+	int64_t		nofile;
+	int64_t		nproc;
+	int64_t		core;
+};
+
 /* config.c: the settings of [health] (DESIGN §6). */
 struct health_config {
 	int		 probe;		/* PROBE_* */
@@ -142,6 +149,10 @@ struct zone_config {
 	int64_t		 stop_timeout_ms;
 	int64_t		 start_timeout_ms; /* spawned until ready, with a probe */
 	int		 ingress_port;	/* 0 when unset */
+	char		*user;		/* NULL: zonevisord's own */
+	char		*group;		/* NULL: the user's primary group */
+	int		 umask;		/* -1: zonevisord's own */
+	struct spawn_limits limits;	/* [limits] */
 	int64_t		 log_max_size;	/* console.log rotation */
 	int		 log_keep;
 	struct recovery_policy recovery;
@@ -210,6 +221,11 @@ struct spawn_spec {
 	char *const	*envp;
 	const char	*cwd;
 	int		 output_fd;	/* stdout and stderr; -1 for /dev/null */
+	int		 set_ids;	/* run as uid:gid, no supplementary groups */
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 umask;		/* -1: inherited */
+	const struct spawn_limits *limits; /* NULL: inherited */
 };
 
 struct spawn_result {
@@ -221,6 +237,8 @@ struct spawn_result {
 int spawn_process(const struct spawn_spec *, struct spawn_result *, char *, size_t);
 int spawn_resolve(const char *, const char *, char *, size_t);
 int spawn_preflight(const struct spawn_spec *, char *, size_t);
+int spawn_identity(const char *, const char *, uid_t *, gid_t *, char *,
+    size_t);
 void spawn_child_reset(void);
 void spawn_ignore(int);
 void spawn_raise_nofile(void);

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -539,6 +540,16 @@ static const struct {
 	{ "zone", "log", "keep", "101", "from 0 to 100" },
 	{ "zone", "log", "keep", "-1", "from 0 to 100" },
 	{ "zone", "gateway", "start_timeout", "0", "more than 0" },
+	{ "zone", "gateway", "user", "no-such-user-zv", "unknown user" },
+	{ "zone", "gateway", "user", "-3", "unknown user" },
+	{ "zone", "gateway", "group", "no-such-group-zv", "unknown group" },
+	{ "zone", "gateway", "umask", "8", "octal mask" },
+	{ "zone", "gateway", "umask", "1000", "octal mask" },
+	{ "zone", "gateway", "umask", "rwx", "octal mask" },
+	{ "zone", "limits", "nofile", "-1", "a count, or unlimited" },
+	{ "zone", "limits", "nofile", "unlimited", "cannot be unlimited" },
+	{ "zone", "limits", "nproc", "many", "a count, or unlimited" },
+	{ "zone", "limits", "core", "4Q", "unknown size suffix" },
 	{ "zone", "health", "probe", "ping", "unknown probe" },
 	{ "zone", "health", "probe", "HTTP", "unknown probe" },
 	{ "zone", "health", "interval", "5ms", "at least 10ms" },
@@ -905,6 +916,35 @@ START_TEST(test_config_health_defaults_and_values)
 }
 END_TEST
 
+START_TEST(test_config_process_setup)
+{
+	const struct zone_config *a, *b;
+	struct config *cfg;
+
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n");
+	zone_with("beta", "[gateway]\ncommand = /bin/b\nuser = nobody\n"
+	    "group = 65534\numask = 027\n[limits]\nnofile = 4096\n"
+	    "nproc = unlimited\ncore = 64M\n");
+	cfg = load("zonevisor.conf");
+	a = config_zone(cfg, "alpha");
+	b = config_zone(cfg, "beta");
+	/* Unset: the VM inherits zonevisord's own. */
+	ck_assert_ptr_null(a->user);
+	ck_assert_ptr_null(a->group);
+	ck_assert_int_eq(a->umask, -1);
+	ck_assert_int_eq(a->limits.nofile, -1);
+	ck_assert_int_eq(a->limits.nproc, -1);
+	ck_assert_int_eq(a->limits.core, -1);
+	ck_assert_str_eq(b->user, "nobody");
+	ck_assert_str_eq(b->group, "65534");
+	ck_assert_int_eq(b->umask, 027);
+	ck_assert_int_eq(b->limits.nofile, 4096);
+	ck_assert(b->limits.nproc == (int64_t)RLIM_INFINITY);
+	ck_assert_int_eq(b->limits.core, 64 * 1024 * 1024);
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_config_http_path_defaults_to_root)
 {
 	struct config *cfg;
@@ -1123,6 +1163,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_bad_env_name);
 	tcase_add_test(tc, test_config_health_defaults_and_values);
 	tcase_add_test(tc, test_config_http_path_defaults_to_root);
+	tcase_add_test(tc, test_config_process_setup);
 	tcase_add_loop_test(tc, test_config_bad_health_combination, 0,
 	    (int)(sizeof bad_health / sizeof bad_health[0]));
 	tcase_add_test(tc, test_config_duplicate_ingress_port);

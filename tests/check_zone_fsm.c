@@ -118,6 +118,8 @@ make_zone(const char *extra, int64_t stop_timeout_ms)
 	zc.stop_timeout_ms = stop_timeout_ms;
 	zc.log_max_size = 1 << 20;
 	zc.log_keep = 1;
+	zc.umask = -1;			/* zonevisord's own, as config.c has it */
+	zc.limits.nofile = zc.limits.nproc = zc.limits.core = -1;
 
 	loop = ev_loop_new(EVFLAG_AUTO);
 	ev_signal_init(&sigchld, sigchld_cb, SIGCHLD);
