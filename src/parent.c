@@ -10,6 +10,9 @@
  * The recovery policy that decides when a failed zone starts again arrives
  * with the recovery work; until then escalations are logged and a failed
  * zone waits for an operator.
+ *
+ * A reload (SIGHUP, zonectl reload) replaces the configuration and acts on
+ * the difference only; see parent_reload.
  */
 #include "config.h"
 
@@ -762,14 +765,16 @@ static void
 parent_link_gone(struct peer *p, const char *why, void *arg)
 {
 	struct zone_worker *zw = arg;
+	/* A worker a reload retires closes its link once its VM is gone. */
+	int expected = shutting_down || (zw->retiring && zw->st.pid == 0);
 
-	if (!shutting_down)
+	if (!expected)
 		log_warnx("zone %s: lost the link to worker %ld (%s)",
 		    zw->zc->name, (long)zw->pid, why);
 	peer_free(zw->link);
 	zw->link = NULL;
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
-	if (zw->pid != 0 && !shutting_down)
+	if (zw->pid != 0 && !expected)
 		kill(zw->pid, SIGKILL);
 }
 
@@ -1259,7 +1264,11 @@ parent_reload_apply(struct config *cfg, const struct reload_plan *plan)
 				zw->rec.p = nz->recovery;
 				parent_recovery_arm(zw);
 			}
-			/* CFGDIFF_HEALTH: see parent_reload_health. */
+			/*
+			 * CFGDIFF_HEALTH: the running worker keeps the probe
+			 * settings it was forked with; the zone's next worker
+			 * takes the new ones (docs/OPERATING.md, Reload).
+			 */
 			break;
 		}
 	}
