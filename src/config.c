@@ -1167,6 +1167,18 @@ cfg_check(struct config *cfg, struct config_errors *errs)
 struct config *
 config_load(const char *path, struct config_errors *errs)
 {
+	return config_load_zones(path, NULL, errs);
+}
+
+/*
+ * config_load, but with the zone files of zones_dir instead of the one the
+ * file names, unless zones_dir is NULL: a reload keeps the zones_dir the
+ * daemon started with.
+ */
+struct config *
+config_load_zones(const char *path, const char *zones_dir,
+    struct config_errors *errs)
+{
 	struct config *cfg;
 	struct cfg_parse p;
 	struct dirent *de;
@@ -1201,6 +1213,10 @@ config_load(const char *path, struct config_errors *errs)
 		cfg->state_dir = xstrdup(DEFAULT_STATE_DIR);
 	if (cfg->runtime_dir == NULL)
 		cfg->runtime_dir = xstrdup(DEFAULT_RUNTIME_DIR);
+	if (zones_dir != NULL) {
+		free(cfg->zones_dir);
+		cfg->zones_dir = xstrdup(zones_dir);
+	}
 	if (cfg->zones_dir == NULL)
 		cfg->zones_dir = cfg_path(&p, "zones.d");
 	if (cfg->control_socket == NULL)

@@ -120,6 +120,8 @@ static void control_reset(struct client *, const struct reqid *,
     const struct mval *, const struct mval *);
 static void control_wait(struct client *, const struct reqid *, const char *,
     const char *);
+static void control_reload(struct client *, const struct reqid *,
+    const struct mval *);
 static void control_reqid_free(struct reqid *);
 static void control_reqid_copy(struct reqid *, const struct reqid *);
 
@@ -220,6 +222,16 @@ control_listen(struct ev_loop *loop, const struct config *cfg)
 	ev_io_start(loop, &control_accept_watch);
 	ev_timer_init(&control_accept_pause, control_accept_resume_cb, 0.1, 0.);
 	return 0;
+}
+
+/*
+ * A reload put cfg in force.  The socket's path and group are among the
+ * settings it kept, so only the pointer changes.
+ */
+void
+control_reconfigure(const struct config *cfg)
+{
+	control_cfg = cfg;
 }
 
 /* Close every client and remove the socket. */
@@ -847,6 +859,61 @@ control_reset(struct client *c, const struct reqid *id,
 	control_reply(c, w);
 }
 
+/*
+ * reload [args.dry_run]: load the configuration again and answer with the
+ * plan (the reload goes on after the answer: retired workers still stop),
+ * or with invalid-config and the error lines in error.lines.
+ */
+static void
+control_reload(struct client *c, const struct reqid *id,
+    const struct mval *args)
+{
+	const struct mval *dv = args != NULL ? mval_get(args, "dry_run") : NULL;
+	struct reload_plan plan;
+	struct msgw *w;
+	size_t i;
+	int dry_run = 0;
+
+	if (dv != NULL && mval_kind(dv) != MV_NIL && mval_bool(dv, &dry_run) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.dry_run must be true or false");
+		return;
+	}
+	if (parent_shutting_down()) {
+		control_error(c, id, names_ctl_error(CTLERR_SHUTTING_DOWN),
+		    "zonevisord is shutting down");
+		return;
+	}
+	log_info("control: reload%s asked by pid %ld", dry_run ?
+	    " --dry-run" : "", (long)c->pid);
+	if (parent_reload(dry_run, &plan) != 0) {
+		w = control_answer(id, 0);
+		msgw_key(w, "error");
+		msgw_map_begin(w);
+		msgw_key(w, "code");
+		msgw_str(w, names_ctl_error(CTLERR_INVALID_CONFIG));
+		msgw_key(w, "message");
+		msgw_str(w, plan.errs.n > 0 ? plan.errs.lines[0] :
+		    "invalid configuration");
+		msgw_key(w, "lines");
+		msgw_array_begin(w);
+		for (i = 0; i < plan.errs.n; i++)
+			msgw_str(w, plan.errs.lines[i]);
+		msgw_array_end(w);
+		msgw_map_end(w);
+		msgw_map_end(w);
+		control_reply(c, w);
+		reload_plan_free(&plan);
+		return;
+	}
+	w = control_answer(id, 1);
+	msgw_key(w, "result");
+	reload_plan_pack(w, &plan);
+	msgw_map_end(w);
+	control_reply(c, w);
+	reload_plan_free(&plan);
+}
+
 /* One request from a client. */
 static void
 control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
@@ -932,6 +999,9 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 		break;
 	case CTL_HEALTH:
 		control_health(c, &id, zone);
+		break;
+	case CTL_RELOAD:
+		control_reload(c, &id, args);
 		break;
 	}
 done:

@@ -10,6 +10,9 @@
  * The recovery policy that decides when a failed zone starts again arrives
  * with the recovery work; until then escalations are logged and a failed
  * zone waits for an operator.
+ *
+ * A reload (SIGHUP, zonectl reload) replaces the configuration and acts on
+ * the difference only; see parent_reload.
  */
 #include "config.h"
 
@@ -33,9 +36,13 @@
 #define RESPAWN_MIN_MS	1000	/* least time between two forks of one worker */
 
 static struct config		*parent_cfg;
+static struct config		*boot_cfg;	/* zonevisord.c frees it */
+static struct config		**retired_cfgs;	/* replaced, maybe still pointed into */
+static size_t			 nretired;
+static struct reload_status	 last_reload;
 static int			 state_lock = -1;
 static struct ev_loop		*parent_loop;
-static struct zone_worker	*workers;
+static struct zone_worker	**workers;	/* each its own allocation, by name */
 static size_t			 nworkers;
 static int			 shutting_down;
 static int			 forced;
@@ -88,6 +95,25 @@ static int parent_mkdir_p(const char *, mode_t);
 static void parent_boot(void);
 static void parent_boot_verdict(struct zone_worker *, struct boot_verdict *);
 static int parent_mkdirs(const struct config *);
+static struct zone_worker *parent_zone_new(const struct zone_config *);
+static void parent_zone_insert(struct zone_worker *);
+static void parent_zone_remove(struct zone_worker *);
+static const struct zone_config *parent_zone_target(const struct zone_worker *);
+static struct config *parent_reload_load(struct reload_plan *);
+static void parent_reload_keep(struct config *, struct reload_plan *);
+static void parent_reload_plan(const struct config *, struct reload_plan *);
+static void parent_reload_apply(struct config *, const struct reload_plan *);
+static void parent_reload_added(struct zone_worker *,
+    const struct zone_config *);
+static void parent_retire(struct zone_worker *, const struct zone_config *);
+static void parent_retire_send(struct zone_worker *);
+static void parent_retired(struct zone_worker *);
+static void parent_reload_fork(struct zone_worker *, int);
+static int parent_config_has(const struct config *,
+    const struct zone_config *);
+static int parent_config_used(const struct config *);
+static void parent_reload_gc(void);
+static void parent_reload_signal(void);
 
 static const struct peer_ops parent_link_ops = {
 	parent_dispatch_worker, parent_bad_frame, parent_link_gone
@@ -131,7 +157,7 @@ parent_zone_count(void)
 struct zone_worker *
 parent_zone_at(size_t i)
 {
-	return i < nworkers ? &workers[i] : NULL;
+	return i < nworkers ? workers[i] : NULL;
 }
 
 /* The zone called name, or NULL. */
@@ -141,8 +167,8 @@ parent_zone(const char *name)
 	size_t i;
 
 	for (i = 0; i < nworkers; i++)
-		if (strcmp(workers[i].zc->name, name) == 0)
-			return &workers[i];
+		if (strcmp(workers[i]->zc->name, name) == 0)
+			return workers[i];
 	return NULL;
 }
 
@@ -190,6 +216,10 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 
 	if (shutting_down && op != OP_STOP) {
 		*cause = names_ctl_error(CTLERR_SHUTTING_DOWN);
+		return -1;
+	}
+	if (zw->retiring) {
+		*cause = names_ctl_error(CTLERR_RELOADING);
 		return -1;
 	}
 	if (zw->link == NULL || !zw->hello) {
@@ -312,6 +342,8 @@ parent_link_attach(struct zone_worker *zw, int fd)
 	snprintf(hello.zone, sizeof hello.zone, "%s", zw->zc->name);
 	hello.pid = getpid();
 	parent_send(zw, msg_pack_hello(&hello));
+	if (zw->retiring && !zw->retire_sent)
+		parent_retire_send(zw);
 }
 
 /* Links waiting at the rendezvous: each must come from its zone's worker. */
@@ -541,6 +573,8 @@ parent_recovery_failure(struct zone_worker *zw, int kind, uint64_t source,
 {
 	struct recovery_decision d;
 
+	if (zw->retiring)
+		return;	/* a reload replaces or removes the zone's worker */
 	zw->failure = source;
 	d = recovery_on_failure(&zw->rec, clock_mono_ms(), kind, source,
 	    shutting_down);
@@ -641,7 +675,7 @@ parent_recovery_rearm(struct zone_worker *zw)
 	struct msg_zone_arm arm;
 	int want;
 
-	want = zw->link != NULL && zw->hello && !shutting_down &&
+	want = zw->link != NULL && zw->hello && !shutting_down && !zw->retiring &&
 	    zw->st.pid != 0 && zw->st.desired == ZS_RUNNING &&
 	    (zw->st.state == ZS_RUNNING || zw->st.state == ZS_RUNNING_DEGRADED) &&
 	    recovery_starts_at_once(&zw->rec, clock_mono_ms(), RK_COLD_START);
@@ -670,7 +704,7 @@ parent_recovery_arm(struct zone_worker *zw)
 
 	parent_recovery_rearm(zw);
 	ev_timer_stop(parent_loop, &zw->rec_timer);
-	if (next < 0 || shutting_down)
+	if (next < 0 || shutting_down || zw->retiring)
 		return;
 	wait = next - clock_mono_ms();
 	ev_timer_set(&zw->rec_timer, wait > 0 ? (double)wait / 1000. : 0., 0.);
@@ -731,14 +765,16 @@ static void
 parent_link_gone(struct peer *p, const char *why, void *arg)
 {
 	struct zone_worker *zw = arg;
+	/* A worker a reload retires closes its link once its VM is gone. */
+	int expected = shutting_down || (zw->retiring && zw->st.pid == 0);
 
-	if (!shutting_down)
+	if (!expected)
 		log_warnx("zone %s: lost the link to worker %ld (%s)",
 		    zw->zc->name, (long)zw->pid, why);
 	peer_free(zw->link);
 	zw->link = NULL;
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
-	if (zw->pid != 0 && !shutting_down)
+	if (zw->pid != 0 && !expected)
 		kill(zw->pid, SIGKILL);
 }
 
@@ -805,6 +841,18 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 			    (long)pid, what);
 		parent_adopt_orphan(zw, SIGKILL, what);
 		parent_check_done();
+		return;
+	}
+	if (zw->retiring) {
+		if (ei->code != 0)
+			log_warnx("zone %s: worker %ld %s", zw->zc->name,
+			    (long)pid, what);
+		else
+			log_info("zone %s: worker %ld exited for the reload",
+			    zw->zc->name, (long)pid);
+		parent_adopt_orphan(zw, zw->zc->stop_signal, what);
+		if (zw->orphan_pid == 0)
+			parent_retired(zw);
 		return;
 	}
 	log_warnx("zone %s: worker %ld %s", zw->zc->name, (long)pid, what);
@@ -937,6 +985,13 @@ parent_orphan_exited(pid_t pid, const struct exit_info *ei, void *arg)
 		parent_record(zw, REC_RUNTIME_RECORD_DELETED, &vm, ERR_NONE, NULL);
 	parent_record(zw, REC_OWNER_UNSAFE_RESOLVED, &vm, ERR_NONE,
 	    "the orphaned VM was stopped by the supervisor");
+	if (zw->retiring) {
+		zw->st.state = ZS_STOPPED;
+		zw->st.evidence = EVD_NONE;
+		zw->st.evidence_detail[0] = '\0';
+		parent_retired(zw);
+		return;
+	}
 	zw->st.state = ZS_FAILED;
 	zw->st.error = ERR_WORKER_LOST;
 	zw->st.eligible = 1;
@@ -956,7 +1011,7 @@ parent_respawn_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct zone_status initial = zw->st;
 
 	ev_timer_stop(loop, w);
-	if (shutting_down || zw->pid != 0 ||
+	if (shutting_down || zw->pid != 0 || zw->retiring ||
 	    (zw->orphan_pid != 0 && zw->st.evidence != EVD_CLOSE_FAILED))
 		return;
 	if (wait > 0) {
@@ -972,6 +1027,484 @@ parent_respawn_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/*
+ * Reload (DESIGN §10): parse and check the whole configuration again, and
+ * act on the difference only.  Removed zones and zones that must restart
+ * are retired: their worker stops the VM (trigger reload) and exits, and
+ * only once it is reaped, and any VM it left is gone too, is a new worker
+ * forked with the new configuration (a changed zone) or the zone dropped
+ * (a removed one); so two VMs of one zone are never alive at once.  What
+ * the parent applies itself ([recovery], autostart) and unchanged zones
+ * only have their configuration pointer moved to the new configuration.
+ *
+ * A reload that comes while zones are still being retired needs no queue:
+ * it is planned against each zone's target (the configuration its next
+ * worker gets), and a retiring zone only has its target replaced, so the
+ * last reload wins whatever the order.  A replaced configuration is freed
+ * once no zone points into it.  Returns 0, or -1 when the configuration is
+ * invalid (plan->errs says why and nothing changed).
+ */
+int
+parent_reload(int dry_run, struct reload_plan *plan)
+{
+	struct config *cfg;
+	size_t i;
+
+	reload_plan_init(plan);
+	plan->dry_run = dry_run;
+	if ((cfg = parent_reload_load(plan)) == NULL) {
+		plan->ok = 0;
+		for (i = 0; i < plan->errs.n; i++)
+			log_warnx("reload: %s", plan->errs.lines[i]);
+		log_warnx("reload: %s: %zu configuration error%s; the running "
+		    "configuration stays in force", parent_cfg->path,
+		    plan->errs.n, plan->errs.n == 1 ? "" : "s");
+		if (!dry_run) {
+			last_reload.at_ms = clock_now_ms();
+			last_reload.ok = 0;
+			snprintf(last_reload.error, sizeof last_reload.error,
+			    "%s%s", plan->errs.n > 0 ? plan->errs.lines[0] :
+			    "invalid configuration", plan->errs.n > 1 ?
+			    " (and more)" : "");
+		}
+		return -1;
+	}
+	parent_reload_plan(cfg, plan);
+	reload_plan_log(plan);
+	if (dry_run) {
+		config_free(cfg);
+		return 0;
+	}
+	parent_reload_apply(cfg, plan);
+	last_reload.at_ms = clock_now_ms();
+	last_reload.ok = 1;
+	last_reload.error[0] = '\0';
+	return 0;
+}
+
+/* SIGHUP: a reload, reported in the log only. */
+static void
+parent_reload_signal(void)
+{
+	struct reload_plan plan;
+
+	if (shutting_down) {
+		log_info("SIGHUP: shutting down; not reloading");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", parent_cfg->path);
+	parent_reload(0, &plan);
+	reload_plan_free(&plan);
+}
+
+/* The outcome of the last reload. */
+const struct reload_status *
+parent_last_reload(void)
+{
+	return &last_reload;
+}
+
+/* 1 while a reload still waits for zones' workers to exit. */
+int
+parent_reloading(void)
+{
+	size_t i;
+
+	for (i = 0; i < nworkers; i++)
+		if (workers[i]->retiring)
+			return 1;
+	return 0;
+}
+
+/*
+ * Load the configuration again from the file the daemon started with,
+ * keeping the settings that cannot change now (with a note for each).
+ * NULL with plan->errs set if it is invalid.
+ */
+static struct config *
+parent_reload_load(struct reload_plan *plan)
+{
+	struct config *cfg;
+
+	if ((cfg = config_load(parent_cfg->path, &plan->errs)) == NULL)
+		return NULL;
+	if (strcmp(cfg->zones_dir, parent_cfg->zones_dir) != 0) {
+		/* The zones are those of the zones_dir in force. */
+		config_free(cfg);
+		if ((cfg = config_load_zones(parent_cfg->path,
+		    parent_cfg->zones_dir, &plan->errs)) == NULL)
+			return NULL;
+		reload_plan_note(plan, "zones_dir cannot change while "
+		    "zonevisord runs; keeping %s", parent_cfg->zones_dir);
+	}
+	parent_reload_keep(cfg, plan);
+	return cfg;
+}
+
+/* Give cfg the values in force of the settings fixed at start. */
+static void
+parent_reload_keep(struct config *cfg, struct reload_plan *plan)
+{
+	const char *fixed[CONFIG_FIXED_MAX];
+	size_t i, n;
+
+	n = config_diff_fixed(parent_cfg, cfg, fixed, CONFIG_FIXED_MAX);
+	for (i = 0; i < n; i++) {
+		if (strcmp(fixed[i], "state_dir") == 0)
+			reload_plan_note(plan, "state_dir cannot change while "
+			    "zonevisord runs; keeping %s", parent_cfg->state_dir);
+		else if (strcmp(fixed[i], "runtime_dir") == 0)
+			reload_plan_note(plan, "runtime_dir cannot change while "
+			    "zonevisord runs; keeping %s",
+			    parent_cfg->runtime_dir);
+		else if (strcmp(fixed[i], "control_socket") == 0)
+			reload_plan_note(plan, "control_socket cannot change "
+			    "while zonevisord runs; keeping %s",
+			    parent_cfg->control_socket);
+		else if (strcmp(fixed[i], "control_group") == 0)
+			reload_plan_note(plan, "control_group cannot change "
+			    "while zonevisord runs; keeping %s",
+			    parent_cfg->control_group != NULL ?
+			    parent_cfg->control_group : "(none)");
+		else if (strcmp(fixed[i], "log_target") == 0)
+			reload_plan_note(plan, "log_target cannot change while "
+			    "zonevisord runs; keeping %s",
+			    parent_cfg->log_to_syslog ? "syslog" : "stderr");
+	}
+	free(cfg->state_dir);
+	cfg->state_dir = xstrdup(parent_cfg->state_dir);
+	free(cfg->runtime_dir);
+	cfg->runtime_dir = xstrdup(parent_cfg->runtime_dir);
+	free(cfg->control_socket);
+	cfg->control_socket = xstrdup(parent_cfg->control_socket);
+	free(cfg->control_group);
+	cfg->control_group = parent_cfg->control_group != NULL ?
+	    xstrdup(parent_cfg->control_group) : NULL;
+	cfg->control_gid = parent_cfg->control_gid;
+	cfg->log_to_syslog = parent_cfg->log_to_syslog;
+}
+
+/* The configuration zw's next worker runs with; NULL: it is being removed. */
+static const struct zone_config *
+parent_zone_target(const struct zone_worker *zw)
+{
+	return zw->retiring ? zw->next : zw->zc;
+}
+
+/* Compare each zone's target with cfg: the plan, by name. */
+static void
+parent_reload_plan(const struct config *cfg, struct reload_plan *plan)
+{
+	const struct zone_config *cur, *nz;
+	size_t i = 0, j = 0;
+	int c, diff;
+
+	while (i < nworkers || j < cfg->nzones) {
+		if (i < nworkers && (cur = parent_zone_target(workers[i])) ==
+		    NULL) {
+			i++;	/* being removed already */
+			continue;
+		}
+		cur = i < nworkers ? parent_zone_target(workers[i]) : NULL;
+		nz = j < cfg->nzones ? cfg->zones[j] : NULL;
+		c = cur == NULL ? 1 : nz == NULL ? -1 :
+		    strcmp(cur->name, nz->name);
+		if (c < 0) {
+			reload_plan_zone(plan, cur->name, RL_REMOVED, 0);
+			i++;
+		} else if (c > 0) {
+			reload_plan_zone(plan, nz->name, RL_ADDED, 0);
+			j++;
+		} else {
+			diff = config_diff_zone(cur, nz);
+			reload_plan_zone(plan, nz->name, diff == CFGDIFF_SAME ?
+			    RL_UNCHANGED : RL_CHANGED, diff);
+			i++;
+			j++;
+		}
+	}
+}
+
+/* Carry out a plan: cfg becomes the configuration in force. */
+static void
+parent_reload_apply(struct config *cfg, const struct reload_plan *plan)
+{
+	const struct zone_config *nz;
+	struct zone_worker *zw;
+	size_t i;
+
+	if (cfg->log_level != parent_cfg->log_level) {
+		log_info("reload: log_level now %d", cfg->log_level);
+		log_setlevel(cfg->log_level);
+	}
+	retired_cfgs = xreallocarray(retired_cfgs, nretired + 1,
+	    sizeof *retired_cfgs);
+	retired_cfgs[nretired++] = parent_cfg;
+	parent_cfg = cfg;
+	control_reconfigure(cfg);
+	for (i = 0; i < plan->nzones; i++) {
+		const struct reload_zone *rz = &plan->zones[i];
+
+		zw = parent_zone(rz->name);
+		nz = config_zone(cfg, rz->name);
+		switch (rz->what) {
+		case RL_REMOVED:
+			parent_retire(zw, NULL);
+			break;
+		case RL_ADDED:
+			parent_reload_added(zw, nz);
+			break;
+		default:
+			if ((rz->diff & CFGDIFF_RESTART) || zw->retiring) {
+				parent_retire(zw, nz);
+				break;
+			}
+			zw->zc = nz;
+			if (rz->diff & CFGDIFF_RECOVERY) {
+				zw->rec.p = nz->recovery;
+				parent_recovery_arm(zw);
+			}
+			/*
+			 * CFGDIFF_HEALTH: the running worker keeps the probe
+			 * settings it was forked with; the zone's next worker
+			 * takes the new ones (docs/OPERATING.md, Reload).
+			 */
+			break;
+		}
+	}
+	parent_reload_gc();
+}
+
+/*
+ * A zone added by a reload: a new worker that starts its VM if autostart,
+ * unless a zone of that name is still being removed; then it gets the new
+ * configuration once its worker is gone.
+ */
+static void
+parent_reload_added(struct zone_worker *zw, const struct zone_config *nz)
+{
+	char path[PATH_MAX];
+
+	if (zw != NULL) {
+		zw->next = nz;
+		zw->reload_run = nz->autostart;
+		return;
+	}
+	zw = parent_zone_new(nz);
+	zw->autostart = 0;
+	parent_zone_insert(zw);
+	snprintf(path, sizeof path, "%s/zones/%s", parent_cfg->state_dir,
+	    nz->name);
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		log_warn("mkdir %s", path);
+	log_info("zone %s: added by the reload", nz->name);
+	parent_reload_fork(zw, nz->autostart);
+}
+
+/*
+ * Retire zw's worker for a reload: it stops its VM and exits; then the
+ * zone gets a worker with next, or goes when next is NULL.  Retiring
+ * again only changes next.
+ */
+static void
+parent_retire(struct zone_worker *zw, const struct zone_config *next)
+{
+	zw->next = next;
+	if (zw->retiring)
+		return;
+	zw->retiring = 1;
+	zw->retire_sent = 0;
+	zw->reload_run = zw->st.desired == ZS_RUNNING;
+	zw->autostart = 0;
+	zw->lost = 0;
+	zw->rec_op[0] = '\0';
+	ev_timer_stop(parent_loop, &zw->respawn_timer);
+	parent_recovery_arm(zw);	/* disarms the worker, stops the timer */
+	log_info("zone %s: %s by the reload; stopping its worker",
+	    zw->zc->name, next == NULL ? "removed" : "changed");
+	if (zw->pid != 0) {
+		if (zw->link != NULL)
+			parent_retire_send(zw);
+		/* else on the link's arrival (parent_link_attach) */
+	} else if (zw->orphan_pid == 0)
+		parent_retired(zw);
+	/* else once the orphaned VM is reaped (parent_orphan_exited) */
+}
+
+/* Tell zw's worker to stop its VM as a reload's operation, then exit. */
+static void
+parent_retire_send(struct zone_worker *zw)
+{
+	struct msg_zone_op m;
+
+	memset(&m, 0, sizeof m);
+	opid_new(m.op_id, sizeof m.op_id, zw->zc->name, OP_STOP);
+	m.trigger = TRIG_RELOAD;
+	parent_send(zw, msg_pack_zone_op(MSG_ZONE_RETIRE, &m));
+	zw->retire_sent = 1;
+}
+
+/*
+ * A retired zone's worker and VM are gone: drop the zone, or fork its new
+ * worker, which starts the VM if the zone was meant to run.
+ */
+static void
+parent_retired(struct zone_worker *zw)
+{
+	zw->retiring = 0;
+	zw->retire_sent = 0;
+	if (zw->next == NULL) {
+		log_info("zone %s: removed", zw->zc->name);
+		parent_zone_remove(zw);
+		parent_reload_gc();
+		return;
+	}
+	zw->zc = zw->next;
+	zw->next = NULL;
+	recovery_init(&zw->rec, &zw->zc->recovery,
+	    (uint32_t)getpid() ^ (uint32_t)clock_mono_ms());
+	zw->failure = 0;
+	zw->lost = 0;
+	zw->cold = 0;
+	zw->initial = 0;
+	memset(&zw->armed, 0, sizeof zw->armed);
+	parent_reload_fork(zw, zw->reload_run);
+	parent_reload_gc();
+}
+
+/*
+ * Fork zw's worker for a reload, stopped, with its VM's start (trigger
+ * reload) handed over with the fork if run.  A failed fork is retried
+ * like a lost worker's.
+ */
+static void
+parent_reload_fork(struct zone_worker *zw, int run)
+{
+	struct zone_status initial;
+	struct msg_zone_op start;
+
+	memset(&initial, 0, sizeof initial);
+	initial.state = ZS_STOPPED;
+	initial.desired = ZS_STOPPED;
+	initial.exit_code = -1;
+	initial.eligible = 1;
+	initial.health_ok = -1;
+	initial.since_ms = clock_now_ms();
+	initial.generation = zw->st.generation;
+	initial.restarts = zw->st.restarts;
+	zw->st = initial;
+	memset(&start, 0, sizeof start);
+	if (run) {
+		opid_new(start.op_id, sizeof start.op_id, zw->zc->name,
+		    OP_START);
+		start.trigger = TRIG_RELOAD;
+	}
+	if (parent_fork_worker(zw, &initial, run ? OP_START : -1,
+	    run ? &start : NULL) != 0) {
+		zw->pid = 0;
+		zw->autostart = run;
+		ev_timer_set(&zw->respawn_timer, RESPAWN_MIN_MS / 1000., 0.);
+		ev_timer_start(parent_loop, &zw->respawn_timer);
+		return;
+	}
+	reaper_add(zw->pid, &parent_worker_reaper, zw);
+	log_debug("zone %s: forked worker pid %ld", zw->zc->name,
+	    (long)zw->pid);
+}
+
+/* Put a new zone into workers, in name order. */
+static void
+parent_zone_insert(struct zone_worker *zw)
+{
+	size_t i;
+
+	workers = xreallocarray(workers, nworkers + 1, sizeof *workers);
+	for (i = nworkers; i > 0; i--) {
+		if (strcmp(workers[i - 1]->zc->name, zw->zc->name) < 0)
+			break;
+		workers[i] = workers[i - 1];
+	}
+	workers[i] = zw;
+	nworkers++;
+}
+
+/* Drop a zone without worker or VM from workers and free it. */
+static void
+parent_zone_remove(struct zone_worker *zw)
+{
+	size_t i;
+
+	for (i = 0; i < nworkers; i++)
+		if (workers[i] == zw)
+			break;
+	if (i == nworkers)
+		return;
+	memmove(&workers[i], &workers[i + 1],
+	    (nworkers - i - 1) * sizeof *workers);
+	nworkers--;
+	ev_timer_stop(parent_loop, &zw->orphan_timer);
+	ev_timer_stop(parent_loop, &zw->respawn_timer);
+	ev_timer_stop(parent_loop, &zw->rec_timer);
+	peer_free(zw->link);
+	free(zw);
+}
+
+/* 1 if zc is one of cfg's zones (which are sorted by name). */
+static int
+parent_config_has(const struct config *cfg, const struct zone_config *zc)
+{
+	size_t lo = 0, hi = cfg->nzones, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(cfg->zones[mid]->name, zc->name)) == 0)
+			return cfg->zones[mid] == zc;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* 1 if a zone's configuration, or its next, is one of cfg's. */
+static int
+parent_config_used(const struct config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < nworkers; i++) {
+		const struct zone_worker *zw = workers[i];
+
+		if (parent_config_has(cfg, zw->zc) ||
+		    (zw->next != NULL && parent_config_has(cfg, zw->next)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Free the replaced configurations nothing points into any more. */
+static void
+parent_reload_gc(void)
+{
+	size_t i = 0;
+
+	while (i < nretired) {
+		if (parent_config_used(retired_cfgs[i])) {
+			i++;
+			continue;
+		}
+		if (retired_cfgs[i] != boot_cfg)
+			config_free(retired_cfgs[i]);
+		retired_cfgs[i] = retired_cfgs[--nretired];
+	}
+	if (nretired == 0) {
+		free(retired_cfgs);
+		retired_cfgs = NULL;
+	}
+}
+
 /* Begin the graceful shutdown: every worker stops its VM and exits. */
 static void
 parent_shutdown(void)
@@ -982,9 +1515,9 @@ parent_shutdown(void)
 	log_info("shutting down %zu zones (shutdown_timeout %lldms)", nworkers,
 	    (long long)parent_cfg->shutdown_timeout_ms);
 	for (i = 0; i < nworkers; i++) {
-		ev_timer_stop(parent_loop, &workers[i].respawn_timer);
-		ev_timer_stop(parent_loop, &workers[i].rec_timer);
-		parent_send(&workers[i], msg_pack_empty(MSG_SHUTDOWN));
+		ev_timer_stop(parent_loop, &workers[i]->respawn_timer);
+		ev_timer_stop(parent_loop, &workers[i]->rec_timer);
+		parent_send(workers[i], msg_pack_empty(MSG_SHUTDOWN));
 	}
 	ev_timer_init(&shutdown_timer, parent_shutdown_timer_cb,
 	    (double)parent_cfg->shutdown_timeout_ms / 1000., 0.);
@@ -1003,11 +1536,11 @@ parent_force(void)
 	forced = 1;
 	log_warnx("shutdown: killing what is still running");
 	for (i = 0; i < nworkers; i++) {
-		if (workers[i].pid != 0)
-			kill(workers[i].pid, SIGKILL);
-		if (workers[i].orphan_pid != 0 && !workers[i].orphan_killed) {
-			workers[i].orphan_killed = 1;
-			kill(-workers[i].orphan_pid, SIGKILL);
+		if (workers[i]->pid != 0)
+			kill(workers[i]->pid, SIGKILL);
+		if (workers[i]->orphan_pid != 0 && !workers[i]->orphan_killed) {
+			workers[i]->orphan_killed = 1;
+			kill(-workers[i]->orphan_pid, SIGKILL);
 		}
 	}
 	ev_timer_stop(parent_loop, &shutdown_timer);
@@ -1037,7 +1570,7 @@ parent_check_done(void)
 	if (!shutting_down)
 		return;
 	for (i = 0; i < nworkers; i++)
-		if (workers[i].pid != 0 || workers[i].orphan_pid != 0)
+		if (workers[i]->pid != 0 || workers[i]->orphan_pid != 0)
 			return;
 	ev_break(parent_loop, EVBREAK_ALL);
 }
@@ -1086,12 +1619,11 @@ parent_signal(int sig)
 		}
 		break;
 	case SIGHUP:
-		log_warnx("SIGHUP: configuration reload is not available in "
-		    "this version; nothing changed");
+		parent_reload_signal();
 		break;
 	case SIGUSR1:
 		for (i = 0; i < nworkers; i++)
-			parent_send(&workers[i], msg_pack_empty(MSG_REOPEN_LOGS));
+			parent_send(workers[i], msg_pack_empty(MSG_REOPEN_LOGS));
 		break;
 	}
 }
@@ -1238,11 +1770,11 @@ parent_boot(void)
 
 	for (i = 0; i < nworkers; i++) {
 		snprintf(path, sizeof path, "%s/zones/%s", parent_cfg->state_dir,
-		    workers[i].zc->name);
+		    workers[i]->zc->name);
 		if (mkdir(path, 0700) == -1 && errno != EEXIST)
 			log_warn("mkdir %s", path);
-		if (workers[i].zc->stop_timeout_ms > wait)
-			wait = workers[i].zc->stop_timeout_ms;
+		if (workers[i]->zc->stop_timeout_ms > wait)
+			wait = workers[i]->zc->stop_timeout_ms;
 		locks[i] = -1;
 	}
 	/* An earlier worker still stopping its VM holds its zone's lock. */
@@ -1253,7 +1785,7 @@ parent_boot(void)
 			if (locks[i] != -1)
 				continue;
 			snprintf(path, sizeof path, "%s/zones/%s/worker.lock",
-			    parent_cfg->state_dir, workers[i].zc->name);
+			    parent_cfg->state_dir, workers[i]->zc->name);
 			if ((locks[i] = lock_take(path, 0)) == -1)
 				held++;
 		}
@@ -1270,9 +1802,9 @@ parent_boot(void)
 			    "worker of the zone still holds its worker.lock");
 			continue;
 		}
-		boot_judge(parent_cfg, workers[i].zc, &scan, vs[i]);
+		boot_judge(parent_cfg, workers[i]->zc, &scan, vs[i]);
 		if (vs[i]->resolvable) {
-			struct zone_worker *zw = &workers[i];
+			struct zone_worker *zw = workers[i];
 
 			zw->st.evidence = vs[i]->evidence;
 			snprintf(zw->st.evidence_detail,
@@ -1289,15 +1821,15 @@ parent_boot(void)
 	for (i = 0; i < nworkers; i++)
 		if (vs[i]->resolvable) {
 			rv[n] = vs[i];
-			zcs[n] = workers[i].zc;
+			zcs[n] = workers[i]->zc;
 			n++;
 		}
 	boot_terminate(rv, zcs, n);
 	for (i = 0; i < nworkers; i++) {
 		if (vs[i]->evidence == EVD_NONE || (vs[i]->resolvable &&
 		    vs[i]->ntargets > 0))
-			boot_judge_port(workers[i].zc, vs[i]);
-		parent_boot_verdict(&workers[i], vs[i]);
+			boot_judge_port(workers[i]->zc, vs[i]);
+		parent_boot_verdict(workers[i], vs[i]);
 		lock_release(locks[i]);
 		free(vs[i]);
 	}
@@ -1305,6 +1837,31 @@ parent_boot(void)
 	free(rv);
 	free(zcs);
 	free(locks);
+}
+
+/* A new zone of configuration zc, stopped and without a worker yet. */
+static struct zone_worker *
+parent_zone_new(const struct zone_config *zc)
+{
+	static uint32_t n;
+	struct zone_worker *zw = xcalloc(1, sizeof *zw);
+
+	zw->zc = zc;
+	zw->autostart = zc->autostart;
+	zw->st.state = ZS_STOPPED;
+	zw->st.desired = ZS_STOPPED;
+	zw->st.exit_code = -1;
+	zw->st.eligible = 1;
+	zw->st.health_ok = -1;
+	ev_timer_init(&zw->orphan_timer, parent_orphan_timer_cb, 0., 0.);
+	zw->orphan_timer.data = zw;
+	ev_timer_init(&zw->respawn_timer, parent_respawn_cb, 0., 0.);
+	zw->respawn_timer.data = zw;
+	ev_timer_init(&zw->rec_timer, parent_recovery_cb, 0., 0.);
+	zw->rec_timer.data = zw;
+	recovery_init(&zw->rec, &zc->recovery,
+	    (uint32_t)getpid() ^ (n++ * 2654435761u));
+	return zw;
 }
 
 /*
@@ -1321,7 +1878,7 @@ parent_fork_all(void)
 	size_t i;
 
 	for (i = 0; i < nworkers; i++) {
-		struct zone_worker *zw = &workers[i];
+		struct zone_worker *zw = workers[i];
 		int kind = -1;
 
 		if (zw->autostart) {
@@ -1338,7 +1895,7 @@ parent_fork_all(void)
 			zw->autostart = 0;
 	}
 	for (i = 0; i < nworkers; i++) {
-		struct zone_worker *zw = &workers[i];
+		struct zone_worker *zw = workers[i];
 
 		if (zw->pid == 0)
 			ev_timer_start(parent_loop, &zw->respawn_timer);
@@ -1361,7 +1918,7 @@ parent_main(struct config *cfg)
 	char path[PATH_MAX];
 	size_t i;
 
-	parent_cfg = cfg;
+	parent_cfg = boot_cfg = cfg;
 	started_ms = clock_now_ms();
 	spawn_ignore(SIGPIPE);
 	if (parent_mkdirs(cfg) != 0)
@@ -1384,25 +1941,8 @@ parent_main(struct config *cfg)
 	}
 	nworkers = cfg->nzones;
 	workers = xcalloc(nworkers == 0 ? 1 : nworkers, sizeof *workers);
-	for (i = 0; i < nworkers; i++) {
-		struct zone_worker *zw = &workers[i];
-
-		zw->zc = cfg->zones[i];
-		zw->autostart = zw->zc->autostart;
-		zw->st.state = ZS_STOPPED;
-		zw->st.desired = ZS_STOPPED;
-		zw->st.exit_code = -1;
-		zw->st.eligible = 1;
-		zw->st.health_ok = -1;
-		ev_timer_init(&zw->orphan_timer, parent_orphan_timer_cb, 0., 0.);
-		zw->orphan_timer.data = zw;
-		ev_timer_init(&zw->respawn_timer, parent_respawn_cb, 0., 0.);
-		zw->respawn_timer.data = zw;
-		ev_timer_init(&zw->rec_timer, parent_recovery_cb, 0., 0.);
-		zw->rec_timer.data = zw;
-		recovery_init(&zw->rec, &zw->zc->recovery,
-		    (uint32_t)getpid() ^ (uint32_t)(i * 2654435761u));
-	}
+	for (i = 0; i < nworkers; i++)
+		workers[i] = parent_zone_new(cfg->zones[i]);
 	parent_boot();
 	if (control_listen(parent_loop, cfg) != 0)
 		return ZVD_EXIT_RUNNING;
@@ -1422,9 +1962,15 @@ parent_main(struct config *cfg)
 	control_close();
 	parent_sweep();
 	log_info("zonevisord stopped");
-	for (i = 0; i < nworkers; i++)
-		peer_free(workers[i].link);
+	for (i = 0; i < nworkers; i++) {
+		peer_free(workers[i]->link);
+		free(workers[i]);
+	}
 	free(workers);
+	nworkers = 0;
+	parent_reload_gc();
+	if (parent_cfg != boot_cfg)
+		config_free(parent_cfg);
 	ev_io_stop(parent_loop, &parent_rv_watch);
 	close(parent_rv[0]);
 	close(parent_rv[1]);

@@ -136,7 +136,8 @@ enum probe_kind { PROBE_KINDS(AS_ENUM) PROBE__COUNT };
 	X(CTL_EVENTS, "events") \
 	X(CTL_DIAGNOSE, "diagnose") \
 	X(CTL_RESET, "reset") \
-	X(CTL_HEALTH, "health")
+	X(CTL_HEALTH, "health") \
+	X(CTL_RELOAD, "reload")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
 /* Error codes of control responses that are not zone error codes. */
@@ -153,7 +154,9 @@ enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 	X(CTLERR_WORKER_UNAVAILABLE, "worker-unavailable") \
 	X(CTLERR_NOTHING_TO_RESET, "nothing-to-reset") \
 	X(CTLERR_NEEDS_FORCE, "needs-force") \
-	X(CTLERR_NO_PROBE, "no-probe")
+	X(CTLERR_NO_PROBE, "no-probe") \
+	X(CTLERR_INVALID_CONFIG, "invalid-config") \
+	X(CTLERR_RELOADING, "reloading")
 enum ctl_error { CTL_ERRORS(AS_ENUM) CTLERR__COUNT };
 
 /*
@@ -178,6 +181,8 @@ enum msg_type {
 				   cold-start at once as op_id ("" disarms) */
 	MSG_HEALTH_PROBE = 107,	/* op_id, trigger, timeout_ms: probe now, answer
 				   with MSG_HEALTH_RESULT under op_id */
+	MSG_ZONE_RETIRE = 108,	/* op_id, trigger, timeout_ms: stop the VM as op_id
+				   (a reload's), then exit, like MSG_SHUTDOWN */
 
 	/* 200..299: worker -> parent, reports */
 	MSG_ZONE_STATUS = 200,	/* struct zone_status, field by field in its order */

@@ -20,6 +20,7 @@ static void status_pack_last_op(struct msgw *, const struct zone_status *);
 static int status_running(const struct zone_status *);
 static const char *status_health(const struct zone_worker *);
 static void status_pack_probe(struct msgw *, const struct zone_worker *);
+static void status_pack_reload(struct msgw *, const struct reload_status *);
 
 /* 1 if the zone's VM runs (healthy or degraded). */
 static int
@@ -158,6 +159,28 @@ status_pack_supervisor(struct msgw *w, int64_t now)
 	msgw_int(w, (int64_t)parent_zone_count());
 	msgw_key(w, "shutting_down");
 	msgw_bool(w, parent_shutting_down());
+	msgw_key(w, "reloading");
+	msgw_bool(w, parent_reloading());
+	msgw_key(w, "last_reload");
+	status_pack_reload(w, parent_last_reload());
+	msgw_map_end(w);
+}
+
+/* {at, ok, error} of the last reload, or nil before the first. */
+static void
+status_pack_reload(struct msgw *w, const struct reload_status *rs)
+{
+	if (rs->at_ms == 0) {
+		msgw_nil(w);
+		return;
+	}
+	msgw_map_begin(w);
+	msgw_key(w, "at");
+	msgw_int(w, rs->at_ms);
+	msgw_key(w, "ok");
+	msgw_bool(w, rs->ok);
+	msgw_key(w, "error");
+	msgw_str(w, rs->ok ? NULL : rs->error);
 	msgw_map_end(w);
 }
 

@@ -218,7 +218,7 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	struct msg_hello hello;
 	struct msg_zone_note note;
 	struct msg_zone_arm arm;
-	struct msg_zone_op probe;
+	struct msg_zone_op op;
 	struct msgr r;
 	int type;
 
@@ -246,6 +246,13 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 		}
 		zone_shutdown(worker_zone);
 		break;
+	case MSG_ZONE_RETIRE:
+		if (msg_unpack_zone_op(&r, &op) != 0) {
+			worker_bad_frame(p, "malformed retire", arg);
+			return;
+		}
+		zone_retire(worker_zone, op.trigger, op.op_id);
+		break;
 	case MSG_REOPEN_LOGS:
 		console_reopen(&worker_zone->console);
 		break;
@@ -271,11 +278,11 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 		worker_zone_op(type, &r);
 		break;
 	case MSG_HEALTH_PROBE:
-		if (msg_unpack_zone_op(&r, &probe) != 0) {
+		if (msg_unpack_zone_op(&r, &op) != 0) {
 			worker_bad_frame(p, "malformed health probe", arg);
 			return;
 		}
-		health_probe_now(worker_zone, probe.op_id);
+		health_probe_now(worker_zone, op.op_id);
 		break;
 	default:
 		worker_bad_frame(p, "unexpected message type", arg);

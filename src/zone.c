@@ -403,10 +403,21 @@ zone_next_op(struct zone *z)
 void
 zone_shutdown(struct zone *z)
 {
+	zone_retire(z, TRIG_SHUTDOWN, NULL);
+}
+
+/*
+ * Stop the VM as operation op_id (NULL: a new one) caused by trigger, and
+ * let the worker end: a shutdown, or a reload that removes or replaces
+ * the zone's worker.
+ */
+void
+zone_retire(struct zone *z, int trigger, const char *op_id)
+{
 	if (z->exiting)
 		return;
 	z->exiting = 1;
-	zone_submit(z, zone_op_new(z, OP_STOP, TRIG_SHUTDOWN, NULL, 0));
+	zone_submit(z, zone_op_new(z, OP_STOP, trigger, op_id, 0));
 }
 
 /*

@@ -49,6 +49,8 @@ static int cmd_events(int, char **);
 static int cmd_diagnose(int, char **);
 static int cmd_reset(int, char **);
 static int cmd_health(int, char **);
+static int cmd_reload(int, char **);
+static void print_names(const struct mval *, const char *, const char *);
 static const struct mval *ctl_zone_request(const char *, const char *,
     struct mdoc **, int *);
 static void format_time(int64_t, char *, size_t);
@@ -73,6 +75,8 @@ usage(FILE *f, int code)
 	    "  health zone                         probe the zone's VM now (exit 1 if it fails)\n"
 	    "  reset zone [--force]                lift a recovery suspension; --force also\n"
 	    "                                      clears owner-unsafe evidence (exit 8: nothing to reset)\n"
+	    "  reload [--dry-run]                  load the configuration again; print the plan\n"
+	    "                                      (--dry-run: only print it; exit 1: invalid)\n"
 	    "  version                             client and daemon versions\n"
 	    "--timeout bounds the wait; for start and restart it also bounds the\n"
 	    "operation itself, which fails with recovery-timeout when it passes.\n"
@@ -898,6 +902,116 @@ cmd_reset(int argc, char **argv)
 	return rc;
 }
 
+/* "label: a b c" for an array of names, if it is not empty. */
+static void
+print_names(const struct mval *res, const char *key, const char *label)
+{
+	const struct mval *a = mval_get(res, key);
+	char name[ZONE_NAME_MAX + 1];
+	size_t i;
+
+	if (a == NULL || mval_kind(a) != MV_ARRAY || mval_len(a) == 0)
+		return;
+	printf("%s:", label);
+	for (i = 0; i < mval_len(a); i++)
+		if (mval_strcpy(mval_at(a, i), name, sizeof name) == 0)
+			printf(" %s", name);
+	putchar('\n');
+}
+
+/*
+ * reload [--dry-run]: the daemon loads its configuration again and answers
+ * with the plan; an invalid configuration's error lines go to stderr.
+ */
+static int
+cmd_reload(int argc, char **argv)
+{
+	const struct mval *root, *res, *err, *lines, *changed, *notes;
+	int64_t start = clock_mono_ms();
+	struct msgw *args;
+	struct mdoc *doc;
+	char code[64], line[1024], zone[ZONE_NAME_MAX + 1], what[64];
+	int i, dry_run = 0, rc = ZC_EXIT_OK;
+	size_t k;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "-n") == 0)
+			dry_run = 1;
+		else
+			usage(stderr, ZC_EXIT_USAGE);
+	}
+	ctl_connect();
+	args = msgw_new();
+	msgw_map_begin(args);
+	msgw_key(args, "dry_run");
+	msgw_bool(args, dry_run);
+	msgw_map_end(args);
+	ctl_send_args("reload", NULL, args);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		err = mval_get(root, "error");
+		lines = err != NULL ? mval_get(err, "lines") : NULL;
+		if (json) {
+			json_print(stdout, err);
+			putchar('\n');
+		}
+		if (strcmp(str_field(err, "code", code, sizeof code),
+		    names_ctl_error(CTLERR_INVALID_CONFIG)) == 0 &&
+		    lines != NULL && mval_kind(lines) == MV_ARRAY) {
+			for (k = 0; k < mval_len(lines); k++)
+				if (mval_strcpy(mval_at(lines, k), line,
+				    sizeof line) == 0)
+					fprintf(stderr, "zonectl: %s\n", line);
+			fprintf(stderr, "zonectl: invalid configuration (%zu "
+			    "error%s); the running configuration stays in "
+			    "force\n", mval_len(lines),
+			    mval_len(lines) == 1 ? "" : "s");
+			rc = ZC_EXIT_FAILED;
+		} else
+			rc = print_error(root, NULL);
+		mdoc_free(doc);
+		return rc;
+	}
+	res = mval_get(root, "result");
+	if (res == NULL || mval_kind(res) != MV_MAP)
+		die(ZC_EXIT_PROTOCOL, "reload answer without a result");
+	if (json) {
+		json_print(stdout, res);
+		putchar('\n');
+		mdoc_free(doc);
+		return ZC_EXIT_OK;
+	}
+	if (dry_run)
+		printf("dry run: nothing changed\n");
+	print_names(res, "added", "added");
+	print_names(res, "removed", "removed");
+	changed = mval_get(res, "changed");
+	for (k = 0; changed != NULL && mval_kind(changed) == MV_ARRAY &&
+	    k < mval_len(changed); k++) {
+		const struct mval *c = mval_at(changed, k);
+		const struct mval *rv = mval_get(c, "restart");
+		int restart = 0;
+
+		if (rv != NULL && mval_bool(rv, &restart) != 0)
+			restart = 0;
+		str_field(c, "zone", zone, sizeof zone);
+		str_field(c, "what", what, sizeof what);
+		if (restart)
+			printf("changed: %s (restart)\n", zone);
+		else
+			printf("changed: %s (%s only, no restart)\n", zone, what);
+	}
+	print_names(res, "unchanged", "unchanged");
+	notes = mval_get(res, "notes");
+	for (k = 0; notes != NULL && mval_kind(notes) == MV_ARRAY &&
+	    k < mval_len(notes); k++)
+		if (mval_strcpy(mval_at(notes, k), line, sizeof line) == 0)
+			printf("note: %s\n", line);
+	mdoc_free(doc);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -967,6 +1081,8 @@ main(int argc, char **argv)
 		return cmd_reset(argc, argv);
 	if (strcmp(cmd, "health") == 0)
 		return cmd_health(argc - 1, argv + 1);
+	if (strcmp(cmd, "reload") == 0)
+		return cmd_reload(argc, argv);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
 	usage(stderr, ZC_EXIT_USAGE);
 }

@@ -180,10 +180,25 @@ struct config_errors {
 };
 
 struct config *config_load(const char *, struct config_errors *);
+struct config *config_load_zones(const char *, const char *,
+    struct config_errors *);
 void config_free(struct config *);
 void config_errors_free(struct config_errors *);
 const struct zone_config *config_zone(const struct config *, const char *);
 int config_zone_name_valid(const char *);
+
+/* config_diff.c: what a reload does about a zone (flags, OR-ed). */
+#define CFGDIFF_SAME		0
+#define CFGDIFF_RECOVERY	0x01	/* [recovery]: the parent applies it */
+#define CFGDIFF_HEALTH		0x02	/* [health]: the worker applies it */
+#define CFGDIFF_AUTOSTART	0x04	/* autostart: matters when the zone is added */
+#define CFGDIFF_RESTART		0x08	/* anything else: a new worker and VM */
+#define CONFIG_FIXED_MAX	8	/* [supervisor] settings fixed at start */
+
+int config_diff_zone(const struct zone_config *, const struct zone_config *);
+const char *config_diff_describe(int, char *, size_t);
+size_t config_diff_fixed(const struct config *, const struct config *,
+    const char **, size_t);
 
 /* parse.c */
 int parse_duration(const char *, int64_t *, const char **);
@@ -483,6 +498,7 @@ void zone_free(struct zone *);
 void zone_submit(struct zone *, struct zone_op *);
 struct zone_op *zone_op_new(struct zone *, int, int, const char *, int64_t);
 void zone_shutdown(struct zone *);
+void zone_retire(struct zone *, int, const char *);
 void zone_check_runtime(struct zone *);
 void zone_note(struct zone *, int, const char *);
 void zone_arm(struct zone *, const struct msg_zone_arm *);
@@ -608,7 +624,46 @@ struct zone_worker {
 	struct msg_zone_arm		 armed;		/* what the worker is armed with */
 	int				 cold;		/* autostart as a cold start */
 	int				 initial;	/* st holds what the worker starts with */
+	int				 retiring;	/* a reload stops this worker */
+	int				 retire_sent;	/* ... and told it so */
+	const struct zone_config	*next;		/* retiring: the config of the worker
+							   to fork next; NULL: zone removed */
+	int				 reload_run;	/* retiring: start the next worker's VM */
 };
+
+/* reload.c: the plan of a reload. */
+enum reload_what { RL_ADDED, RL_REMOVED, RL_CHANGED, RL_UNCHANGED };
+
+struct reload_zone {
+	char		name[ZONE_NAME_MAX + 1];
+	int		what;		/* RL_* */
+	int		diff;		/* CFGDIFF_* of a changed zone */
+};
+
+struct reload_plan {
+	int			 ok;		/* the new configuration is valid */
+	int			 dry_run;
+	struct reload_zone	*zones;		/* by name */
+	size_t			 nzones;
+	char			**notes;	/* settings kept, for the operator */
+	size_t			 nnotes;
+	struct config_errors	 errs;		/* why it is not ok */
+};
+
+/* The outcome of the last reload, for status. */
+struct reload_status {
+	int64_t		at_ms;		/* realtime ms; 0: none yet */
+	int		ok;
+	char		error[MESSAGE_MAX];
+};
+
+void reload_plan_init(struct reload_plan *);
+void reload_plan_zone(struct reload_plan *, const char *, int, int);
+void reload_plan_note(struct reload_plan *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+void reload_plan_free(struct reload_plan *);
+void reload_plan_log(const struct reload_plan *);
+void reload_plan_pack(struct msgw *, const struct reload_plan *);
 
 int parent_main(struct config *);
 struct zone_worker *parent_zone(const char *);
@@ -622,10 +677,14 @@ int parent_zone_op(struct zone_worker *, int, int, int64_t, char *, size_t,
     const char **);
 int parent_reset(struct zone_worker *, int, char *, size_t, char *, size_t,
     const char **);
+int parent_reload(int, struct reload_plan *);
+const struct reload_status *parent_last_reload(void);
+int parent_reloading(void);
 
 /* control.c */
 int control_in_use(const char *);
 int control_listen(struct ev_loop *, const struct config *);
+void control_reconfigure(const struct config *);
 void control_close(void);
 void control_op_done(const char *, const struct msg_op_done *);
 void control_zone_lost(const char *, const char *);
