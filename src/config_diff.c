@@ -88,10 +88,9 @@ config_diff_zone(const struct zone_config *a, const struct zone_config *b)
 
 	/*
 	 * What the VM runs with, or the worker that owns it: only a new
-	 * worker with a new VM takes these.  NEW FIELDS OF struct
-	 * zone_config (user, group, umask, [limits], [secrets], [tool-vm]
-	 * ...) BELONG HERE unless the parent or a running worker can apply
-	 * them; then they get a flag of their own.
+	 * worker with a new VM takes these.  New fields of struct
+	 * zone_config belong here unless the parent or a running worker can
+	 * apply them; then they get a flag of their own.
 	 */
 	if (config_diff_str(a->command, b->command) ||
 	    config_diff_argv(a->argv, b->argv) ||
@@ -102,7 +101,13 @@ config_diff_zone(const struct zone_config *a, const struct zone_config *b)
 	    a->start_timeout_ms != b->start_timeout_ms ||
 	    a->ingress_port != b->ingress_port ||
 	    a->log_max_size != b->log_max_size ||
-	    a->log_keep != b->log_keep)
+	    a->log_keep != b->log_keep ||
+	    config_diff_str(a->user, b->user) ||
+	    config_diff_str(a->group, b->group) ||
+	    a->umask != b->umask ||
+	    a->limits.nofile != b->limits.nofile ||
+	    a->limits.nproc != b->limits.nproc ||
+	    a->limits.core != b->limits.core)
 		diff |= CFGDIFF_RESTART;
 	/* The file is zones_dir/<name>.conf, and zones_dir cannot change. */
 	if (config_diff_str(a->file, b->file))

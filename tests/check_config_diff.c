@@ -40,6 +40,13 @@
 	"ingress_port = 18080\n" \
 	"env.A = 1\n" \
 	"env.B = 2\n" \
+	"user = root\n" \
+	"group = root\n" \
+	"umask = 022\n" \
+	"[limits]\n" \
+	"nofile = 4096\n" \
+	"nproc = 1000\n" \
+	"core = 0\n" \
 	"[log]\n" \
 	"max_size = 4M\n" \
 	"keep = 3\n" \
@@ -156,6 +163,12 @@ START_TEST(test_config_diff_vm_settings_restart)
 		{ "ingress_port = 18080", "ingress_port = 18081" },
 		{ "max_size = 4M", "max_size = 5M" },
 		{ "keep = 3", "keep = 4" },
+		{ "user = root", "user = nobody" },
+		{ "group = root", "group = 0" },
+		{ "umask = 022", "umask = 027" },
+		{ "nofile = 4096", "nofile = 4097" },
+		{ "nproc = 1000", "nproc = unlimited" },
+		{ "core = 0", "core = 1M" },
 	};
 	size_t i;
 
