@@ -106,6 +106,11 @@ static int set_log_keep(struct cfg_parse *, const char *, const char **);
 static int set_start_timeout(struct cfg_parse *, const char *, const char **);
 static int set_principal(char **, const char *, int, const char **);
 static int set_user(struct cfg_parse *, const char *, const char **);
+static int set_secret(struct cfg_parse *, const char *, const char *,
+    const char **);
+static int set_delivery(struct cfg_parse *, const char *, const char **);
+static int set_secrets_timeout(struct cfg_parse *, const char *,
+    const char **);
 static int set_group(struct cfg_parse *, const char *, const char **);
 static int set_umask(struct cfg_parse *, const char *, const char **);
 static int set_limit(int64_t *, const char *, int, const char **);
@@ -152,6 +157,8 @@ static const struct cfg_key zone_keys[] = {
 	{ "gateway", "user", set_user, 0 },
 	{ "gateway", "group", set_group, 0 },
 	{ "gateway", "umask", set_umask, 0 },
+	{ "secrets", "delivery", set_delivery, 0 },
+	{ "secrets", "timeout", set_secrets_timeout, 0 },
 	{ "limits", "nofile", set_nofile, 0 },
 	{ "limits", "nproc", set_nproc, 0 },
 	{ "limits", "core", set_core, 0 },
@@ -600,6 +607,104 @@ set_start_timeout(struct cfg_parse *p, const char *v, const char **cause)
 	return 0;
 }
 
+/*
+ * [secrets] NAME = file:/path | env:VARIABLE | exec:/helper arg...: where
+ * the secret NAME comes from.  Messages name the secret, never a value.
+ */
+static int
+set_secret(struct cfg_parse *p, const char *name, const char *v,
+    const char **cause)
+{
+	struct zone_config *zc = p->zc;
+	struct secret_source s;
+	const char *c;
+	int argc;
+	size_t i;
+
+	if (!(isalpha((unsigned char)name[0]) || name[0] == '_')) {
+		*cause = "secret names start with a letter or _";
+		return -1;
+	}
+	for (c = name; *c != '\0'; c++) {
+		if (!isalnum((unsigned char)*c) && *c != '_') {
+			*cause = "secret names hold letters, digits and _ only";
+			return -1;
+		}
+	}
+	if (strncmp(name, "ZONEVISOR_", 10) == 0 ||
+	    strcmp(name, "CREDENTIALS_DIRECTORY") == 0) {
+		*cause = "this name is set by zonevisord";
+		return -1;
+	}
+	for (i = 0; i < zc->nsecrets; i++) {
+		if (strcmp(zc->secrets[i].name, name) == 0) {
+			*cause = "secret set twice";
+			return -1;
+		}
+	}
+	memset(&s, 0, sizeof s);
+	if (strncmp(v, "file:", 5) == 0) {
+		s.kind = SECRET_FILE;
+		if (v[5] != '/') {
+			*cause = "file: needs an absolute path";
+			return -1;
+		}
+		s.arg = xstrdup(v + 5);
+	} else if (strncmp(v, "env:", 4) == 0) {
+		s.kind = SECRET_ENV;
+		if (v[4] == '\0' || strchr(v + 4, '=') != NULL) {
+			*cause = "env: needs a variable name";
+			return -1;
+		}
+		s.arg = xstrdup(v + 4);
+	} else if (strncmp(v, "exec:", 5) == 0) {
+		s.kind = SECRET_EXEC;
+		if (p->blank_semicolon) {
+			*cause = "\" ;\" starts a comment in this file and would "
+			    "cut the helper's command short";
+			return -1;
+		}
+		if ((s.argv = argv_split(v + 5, &argc, cause)) == NULL)
+			return -1;
+		s.arg = xstrdup(v + 5);
+	} else {
+		*cause = "unknown secret source (expected file:/path, "
+		    "env:VARIABLE or exec:/helper)";
+		return -1;
+	}
+	s.name = xstrdup(name);
+	zc->secrets = xreallocarray(zc->secrets, zc->nsecrets + 1,
+	    sizeof *zc->secrets);
+	zc->secrets[zc->nsecrets++] = s;
+	return 0;
+}
+
+static int
+set_delivery(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (strcmp(v, "env") == 0)
+		p->zc->secrets_delivery = SECRETS_ENV;
+	else if (strcmp(v, "files") == 0)
+		p->zc->secrets_delivery = SECRETS_FILES;
+	else {
+		*cause = "expected env or files";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_secrets_timeout(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_duration(v, &p->zc->secrets_timeout_ms, cause) != 0)
+		return -1;
+	if (p->zc->secrets_timeout_ms < 10) {
+		*cause = "must be at least 10ms";
+		return -1;
+	}
+	return 0;
+}
+
 /* A user or group: a name of the system's databases, or a number. */
 static int
 set_principal(char **dst, const char *v, int is_user, const char **cause)
@@ -867,6 +972,14 @@ cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
 		}
 		return 1;
 	}
+	if (p->zc != NULL && strcmp(section, "secrets") == 0 &&
+	    strcmp(name, "delivery") != 0 && strcmp(name, "timeout") != 0) {
+		if (set_secret(p, name, value, &cause) != 0) {
+			cfg_error(p, p->line, section, name, "%s", cause);
+			return 0;
+		}
+		return 1;
+	}
 	for (k = keys; k->name != NULL; k++)
 		if (strcmp(k->section, section) == 0 &&
 		    strcmp(k->name, name) == 0)
@@ -1023,6 +1136,7 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	zc->recovery.restart_timeout_ms = 10 * 60000;
 	zc->start_timeout_ms = 60000;
 	zc->umask = -1;
+	zc->secrets_timeout_ms = 10000;
 	zc->limits.nofile = -1;
 	zc->limits.nproc = -1;
 	zc->limits.core = -1;
@@ -1105,6 +1219,8 @@ cfg_zone_check(struct cfg_parse *p, struct zone_config *zc)
 static void
 cfg_zone_free(struct zone_config *zc)
 {
+	size_t i;
+
 	if (zc == NULL)
 		return;
 	free(zc->name);
@@ -1115,6 +1231,12 @@ cfg_zone_free(struct zone_config *zc)
 	argv_free(zc->env);
 	free(zc->user);
 	free(zc->group);
+	for (i = 0; i < zc->nsecrets; i++) {
+		free(zc->secrets[i].name);
+		free(zc->secrets[i].arg);
+		argv_free(zc->secrets[i].argv);
+	}
+	free(zc->secrets);
 	free(zc->health.http_path);
 	free(zc->health.exec);
 	argv_free(zc->health.exec_argv);

@@ -618,10 +618,12 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
     const struct mval *zone, const struct mval *args)
 {
 	static const int ops[] = { [CTL_START] = OP_START, [CTL_STOP] = OP_STOP,
-	    [CTL_RESTART] = OP_RESTART };
+	    [CTL_RESTART] = OP_RESTART,
+	    [CTL_REFRESH_CREDENTIALS] = OP_CREDENTIALS_REFRESH };
 	static const int triggers[] = { [CTL_START] = TRIG_OPERATOR_START,
 	    [CTL_STOP] = TRIG_OPERATOR_STOP,
-	    [CTL_RESTART] = TRIG_OPERATOR_RESTART };
+	    [CTL_RESTART] = TRIG_OPERATOR_RESTART,
+	    [CTL_REFRESH_CREDENTIALS] = TRIG_CREDENTIALS_REFRESH };
 	const struct mval *wv = args != NULL ? mval_get(args, "wait") : NULL;
 	char op_id[OP_ID_MAX];
 	struct zone_worker *zw;
@@ -983,6 +985,7 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 	case CTL_START:
 	case CTL_STOP:
 	case CTL_RESTART:
+	case CTL_REFRESH_CREDENTIALS:
 		control_operation(c, &id, cmd, zone, args);
 		break;
 	case CTL_VERSION:

@@ -230,6 +230,8 @@ names_msg_type(int type)
 		return "zone-arm";
 	case MSG_HEALTH_PROBE:
 		return "health-probe";
+	case MSG_ZONE_CREDENTIALS_REFRESH:
+		return "zone-credentials-refresh";
 	case MSG_ZONE_RETIRE:
 		return "zone-retire";
 	case MSG_HEALTH_RESULT:

@@ -231,7 +231,8 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 		op = OP_COLD_START;
 	/* An operator's word ends what the policy had in mind. */
 	if ((trigger == TRIG_OPERATOR_START || trigger == TRIG_OPERATOR_STOP ||
-	    trigger == TRIG_OPERATOR_RESTART) && op != OP_RESET) {
+	    trigger == TRIG_OPERATOR_RESTART ||
+	    trigger == TRIG_CREDENTIALS_REFRESH) && op != OP_RESET) {
 		recovery_on_operator(&zw->rec);
 		zw->rec_op[0] = '\0';
 		parent_recovery_arm(zw);
@@ -252,6 +253,9 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 		break;
 	case OP_COLD_START:
 		type = MSG_ZONE_COLD_START;
+		break;
+	case OP_CREDENTIALS_REFRESH:
+		type = MSG_ZONE_CREDENTIALS_REFRESH;
 		break;
 	default:
 		type = MSG_ZONE_START;
@@ -1393,6 +1397,13 @@ parent_reload_fork(struct zone_worker *zw, int run)
 	initial.generation = zw->st.generation;
 	initial.restarts = zw->st.restarts;
 	zw->st = initial;
+	/*
+	 * Meant to run from now on, as the parent sees it, though the
+	 * worker's first report is still to come: a reload that retires this
+	 * worker before then must hand the start on to the next one.
+	 */
+	if (run)
+		zw->st.desired = ZS_RUNNING;
 	memset(&start, 0, sizeof start);
 	if (run) {
 		opid_new(start.op_id, sizeof start.op_id, zw->zc->name,

@@ -137,6 +137,7 @@ enum probe_kind { PROBE_KINDS(AS_ENUM) PROBE__COUNT };
 	X(CTL_DIAGNOSE, "diagnose") \
 	X(CTL_RESET, "reset") \
 	X(CTL_HEALTH, "health") \
+	X(CTL_REFRESH_CREDENTIALS, "refresh-credentials") \
 	X(CTL_RELOAD, "reload")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
@@ -181,6 +182,7 @@ enum msg_type {
 				   cold-start at once as op_id ("" disarms) */
 	MSG_HEALTH_PROBE = 107,	/* op_id, trigger, timeout_ms: probe now, answer
 				   with MSG_HEALTH_RESULT under op_id */
+	MSG_ZONE_CREDENTIALS_REFRESH = 110, /* op_id, trigger, timeout_ms */
 	MSG_ZONE_RETIRE = 108,	/* op_id, trigger, timeout_ms: stop the VM as op_id
 				   (a reload's), then exit, like MSG_SHUTDOWN */
 

@@ -283,7 +283,8 @@ spawn_child(void *arg)
 		goto fail;
 	}
 	if (spec->output_fd == -1 ? dup2(fd, 1) == -1 || dup2(fd, 2) == -1 :
-	    dup2(spec->output_fd, 1) == -1 || dup2(spec->output_fd, 2) == -1) {
+	    dup2(spec->output_fd, 1) == -1 ||
+	    dup2(spec->stdout_only ? fd : spec->output_fd, 2) == -1) {
 		f.stage = STAGE_STDIO;
 		goto fail;
 	}

@@ -206,7 +206,9 @@ worker_zone_op(int type, struct msgr *r)
 	}
 	kind = type == MSG_ZONE_STOP ? OP_STOP : type == MSG_ZONE_RESTART ?
 	    OP_RESTART : type == MSG_ZONE_COLD_START ? OP_COLD_START :
-	    type == MSG_ZONE_RESET ? OP_RESET : OP_START;
+	    type == MSG_ZONE_RESET ? OP_RESET :
+	    type == MSG_ZONE_CREDENTIALS_REFRESH ? OP_CREDENTIALS_REFRESH :
+	    OP_START;
 	zone_submit(worker_zone, zone_op_new(worker_zone, kind, m.trigger,
 	    m.op_id, m.timeout_ms));
 }
@@ -275,6 +277,7 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	case MSG_ZONE_RESTART:
 	case MSG_ZONE_COLD_START:
 	case MSG_ZONE_RESET:
+	case MSG_ZONE_CREDENTIALS_REFRESH:
 		worker_zone_op(type, &r);
 		break;
 	case MSG_HEALTH_PROBE:

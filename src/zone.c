@@ -56,6 +56,9 @@ static void zone_set_error(struct zone *, int, int, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 static void zone_clear_error(struct zone *);
 static void zone_note_outage(struct zone *);
+static void zone_env_free(char **);
+static int zone_resolve_secrets(struct zone *, char *, size_t);
+static void zone_forget_secrets(struct zone *);
 static void zone_write_runtime(struct zone *);
 static void zone_drop_runtime(struct zone *);
 static char **zone_env(struct zone *);
@@ -118,6 +121,9 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	records_open(&z->log, path, zc->log_max_size, zc->log_keep);
 	free(path);
 	xasprintf(&z->runtime_path, "%s/runtime", z->dir);
+	if (zc->nsecrets > 0 && zc->secrets_delivery == SECRETS_FILES)
+		xasprintf(&z->credentials_dir, "%s/credentials/%s",
+		    cfg->runtime_dir, zc->name);
 	if ((z->health = health_new(z)) != NULL)
 		z->await_ready = zone_ready_by_probe;
 	return z;
@@ -145,6 +151,8 @@ zone_free(struct zone *z)
 	ev_timer_stop(z->loop, &z->stop_timer);
 	ev_timer_stop(z->loop, &z->sync_timer);
 	health_free(z->health);
+	zone_forget_secrets(z);
+	free(z->credentials_dir);
 	console_close(&z->console);
 	records_close(&z->log);
 	free(z->runtime_path);
@@ -271,6 +279,7 @@ zone_op_event(int kind)
 		return ZE_STOP;
 	case OP_RESTART:
 	case OP_COLD_START:
+	case OP_CREDENTIALS_REFRESH:
 		return ZE_RESTART;	/* the state tells restart from cold start */
 	case OP_RESET:
 		return ZE_RESET;
@@ -642,7 +651,7 @@ zone_check_runtime(struct zone *z)
 static char **
 zone_env(struct zone *z)
 {
-	size_t n = 0, i, max = 9 + z->zc->nenv;
+	size_t n = 0, i, max = 10 + z->zc->nenv + z->secrets.n;
 	char **env = xcalloc(max, sizeof *env);
 	const char *v;
 
@@ -657,8 +666,70 @@ zone_env(struct zone *z)
 		xasprintf(&env[n++], "ZONEVISOR_OPERATION=%s", z->op->id);
 	for (i = 0; i < z->zc->nenv; i++)
 		env[n++] = xstrdup(z->zc->env[i]);
+	if (z->zc->secrets_delivery == SECRETS_FILES && z->zc->nsecrets > 0)
+		xasprintf(&env[n++], "CREDENTIALS_DIRECTORY=%s",
+		    z->credentials_dir);
+	else
+		for (i = 0; i < z->secrets.n; i++)
+			xasprintf(&env[n++], "%s=%s", z->secrets.v[i].name,
+			    z->secrets.v[i].value);
 	env[n] = NULL;
 	return env;
+}
+
+/* Free an environment from zone_env, wiping it: it may hold secrets. */
+static void
+zone_env_free(char **env)
+{
+	size_t i;
+
+	for (i = 0; env[i] != NULL; i++)
+		explicit_bzero(env[i], strlen(env[i]));
+	argv_free(env);
+}
+
+/*
+ * Resolve the zone's secrets for the next spawn, unless a preflight just
+ * did; -1 with the zone failed{secret-resolution-failed} cause in cause.
+ */
+static int
+zone_resolve_secrets(struct zone *z, char *cause, size_t len)
+{
+	if (z->secrets_ready || z->zc->nsecrets == 0)
+		return 0;
+	if (secrets_resolve(z->zc, &z->secrets, cause, len) != 0)
+		return -1;
+	z->secrets_ready = 1;
+	return 0;
+}
+
+/* The values were used (or are given up): wipe them. */
+static void
+zone_forget_secrets(struct zone *z)
+{
+	secrets_wipe(&z->secrets);
+	z->secrets_ready = 0;
+}
+
+/* delivery = files: write the values where CREDENTIALS_DIRECTORY points. */
+static int
+zone_deliver_files(struct zone *z, const struct spawn_spec *spec, char *cause,
+    size_t len)
+{
+	char parent[PATH_MAX];
+
+	if (z->zc->secrets_delivery != SECRETS_FILES || z->zc->nsecrets == 0)
+		return 0;
+	/* Traversable, so that a VM of another user reaches its own. */
+	snprintf(parent, sizeof parent, "%s/credentials", z->cfg->runtime_dir);
+	if (mkdir(parent, 0711) == -1 && errno != EEXIST) {
+		if (snprintf(cause, len, "mkdir %s: %s", parent,
+		    strerror(errno)) < 0)
+			cause[0] = '\0';
+		return -1;
+	}
+	return secrets_write_dir(&z->secrets, z->credentials_dir, spec->set_ids,
+	    spec->uid, spec->gid, cause, len);
 }
 
 /*
@@ -803,6 +874,8 @@ zone_vm_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	z->st.pid = 0;
 	z->st.vm_start = 0;
 	zone_record(z, REC_VM_EXITED, &vm, NULL, ERR_NONE, what);
+	if (z->credentials_dir != NULL)
+		secrets_clear_dir(z->credentials_dir);
 	/* Daemons the VM left outside its group belong to it too. */
 	reaper_kill_strays(SIGKILL);
 	zone_drain_output(z);
@@ -844,16 +917,30 @@ zone_spawn(struct zone *z, int next)
 		zone_fsm_feed(z, ZE_SPAWN_FAILED);
 		return next;
 	}
+	if (zone_resolve_secrets(z, cause, sizeof cause) != 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		zone_drop_stale_runtime(z);
+		log_warnx("%s", cause);
+		zone_set_error(z, ERR_SECRET_RESOLUTION_FAILED, 1, "%s", cause);
+		zone_fsm_feed(z, ZE_SPAWN_FAILED);
+		return next;
+	}
 	env = zone_env(z);
 	r = zone_spec(z, &spec, env, cause, sizeof cause);
 	spec.output_fd = pipefd[1];
 	if (r == 0)
+		r = zone_deliver_files(z, &spec, cause, sizeof cause);
+	if (r == 0)
 		r = spawn_process(&spec, &res, cause, sizeof cause);
-	argv_free(env);
+	zone_env_free(env);
+	zone_forget_secrets(z);
 	close(pipefd[1]);
 	zone_drop_stale_runtime(z);
 	if (r != 0) {
 		close(pipefd[0]);
+		if (z->credentials_dir != NULL)
+			secrets_clear_dir(z->credentials_dir);
 		zone_set_error(z, ERR_VM_SPAWN_FAILED, 1, "%s", cause);
 		zone_fsm_feed(z, ZE_SPAWN_FAILED);
 		return next;
@@ -924,14 +1011,26 @@ zone_preflight(struct zone *z, int next)
 
 	z->st.generation++;
 	z->op->generation = z->st.generation;
-	zone_record(z, REC_RESTART_REQUESTED, &vm, NULL, ERR_NONE, NULL);
-	env = zone_env(z);
-	r = zone_spec(z, &spec, env, z->preflight_cause,
+	zone_record(z, z->op->kind == OP_CREDENTIALS_REFRESH ?
+	    REC_CREDENTIALS_REFRESH_REQUESTED : REC_RESTART_REQUESTED, &vm, NULL,
+	    ERR_NONE, NULL);
+	/* Secrets first: if they cannot be had, the running VM stays. */
+	zone_forget_secrets(z);
+	z->preflight_error = ERR_SECRET_RESOLUTION_FAILED;
+	r = zone_resolve_secrets(z, z->preflight_cause,
 	    sizeof z->preflight_cause);
-	if (r == 0)
-		r = spawn_preflight(&spec, z->preflight_cause,
+	if (r == 0) {
+		z->preflight_error = ERR_VM_SPAWN_FAILED;
+		env = zone_env(z);
+		r = zone_spec(z, &spec, env, z->preflight_cause,
 		    sizeof z->preflight_cause);
-	argv_free(env);
+		if (r == 0)
+			r = spawn_preflight(&spec, z->preflight_cause,
+			    sizeof z->preflight_cause);
+		zone_env_free(env);
+	}
+	if (r != 0)
+		zone_forget_secrets(z);
 	zone_fsm_feed(z, r == 0 ? ZE_PREFLIGHT_PASSED : ZE_PREFLIGHT_FAILED);
 	return next;
 }
@@ -940,7 +1039,10 @@ zone_preflight(struct zone *z, int next)
 int
 zone_preflight_failed(struct zone *z, int next)
 {
-	zone_op_end(z, 0, ERR_VM_SPAWN_FAILED, "preflight: %s; the running VM "
+	if (z->preflight_error == ERR_SECRET_RESOLUTION_FAILED)
+		log_warnx("%s; the running VM pid %ld was left alone",
+		    z->preflight_cause, (long)z->vm.pid);
+	zone_op_end(z, 0, z->preflight_error, "preflight: %s; the running VM "
 	    "pid %ld was left alone", z->preflight_cause, (long)z->vm.pid);
 	return next;
 }
@@ -964,6 +1066,7 @@ zone_checkpoint(struct zone *z, int next)
 int
 zone_abandon(struct zone *z, int next)
 {
+	zone_forget_secrets(z);
 	zone_op_end(z, 0, ERR_STALE_GENERATION_CLOSED, "abandoned before the "
 	    "old VM was closed; it keeps running");
 	return next;
@@ -1091,6 +1194,7 @@ zone_closed(struct zone *z, int next)
 	zone_drop_runtime(z);
 	if (z->next_after_stop == ZS_STARTING && !z->exiting && !stale)
 		return zone_spawn(z, ZS_STARTING);
+	zone_forget_secrets(z);		/* resolved for a spawn that will not be */
 	if (error == ERR_READINESS_FAILED) {
 		zone_set_error(z, error, 1, "readiness-failed: VM pid %ld was "
 		    "not ready within %lldms", (long)vm.pid,

@@ -73,6 +73,8 @@ usage(FILE *f, int code)
 	    "  events zone [-n N] [-f]             lifecycle records (-f: follow)\n"
 	    "  diagnose zone                       readiness, blocker, outage cause\n"
 	    "  health zone                         probe the zone's VM now (exit 1 if it fails)\n"
+	    "  refresh-credentials [--no-wait] zone ... | --all\n"
+	    "                                      resolve secrets afresh, then restart (or start)\n"
 	    "  reset zone [--force]                lift a recovery suspension; --force also\n"
 	    "                                      clears owner-unsafe evidence (exit 8: nothing to reset)\n"
 	    "  reload [--dry-run]                  load the configuration again; print the plan\n"
@@ -1069,7 +1071,8 @@ main(int argc, char **argv)
 		return cmd_status(argc - 1, argv + 1);
 	}
 	if (strcmp(cmd, "start") == 0 || strcmp(cmd, "stop") == 0 ||
-	    strcmp(cmd, "restart") == 0)
+	    strcmp(cmd, "restart") == 0 ||
+	    strcmp(cmd, "refresh-credentials") == 0)
 		return cmd_operation(cmd, argc, argv);
 	if (strcmp(cmd, "version") == 0)
 		return cmd_version(argc - 1, argv + 1);

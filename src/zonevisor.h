@@ -123,6 +123,27 @@ struct spawn_limits {
 	int64_t		core;
 };
 
+/* config.c: one secret of [secrets] (DESIGN §8): where its value comes from. */
+enum { SECRET_FILE, SECRET_ENV, SECRET_EXEC };
+enum { SECRETS_ENV, SECRETS_FILES };	/* delivery */
+struct secret_source {
+	char		*name;
+	int		 kind;		/* SECRET_* */
+	char		*arg;		/* file path, variable, or helper command */
+	char		**argv;		/* SECRET_EXEC: the helper, split */
+};
+
+/* secrets.c: resolved values, wiped by secrets_wipe(). */
+struct secret_value {
+	const char	*name;
+	char		*value;
+	size_t		 len;
+};
+struct secret_values {
+	struct secret_value	*v;
+	size_t			 n;
+};
+
 /* config.c: the settings of [health] (DESIGN §6). */
 struct health_config {
 	int		 probe;		/* PROBE_* */
@@ -153,6 +174,10 @@ struct zone_config {
 	char		*group;		/* NULL: the user's primary group */
 	int		 umask;		/* -1: zonevisord's own */
 	struct spawn_limits limits;	/* [limits] */
+	struct secret_source *secrets;	/* [secrets] */
+	size_t		 nsecrets;
+	int		 secrets_delivery; /* SECRETS_* */
+	int64_t		 secrets_timeout_ms; /* an exec helper's deadline */
 	int64_t		 log_max_size;	/* console.log rotation */
 	int		 log_keep;
 	struct recovery_policy recovery;
@@ -241,6 +266,7 @@ struct spawn_spec {
 	gid_t		 gid;
 	int		 umask;		/* -1: inherited */
 	const struct spawn_limits *limits; /* NULL: inherited */
+	int		 stdout_only;	/* stderr to /dev/null, not output_fd */
 };
 
 struct spawn_result {
@@ -257,6 +283,14 @@ int spawn_identity(const char *, const char *, uid_t *, gid_t *, char *,
 void spawn_child_reset(void);
 void spawn_ignore(int);
 void spawn_raise_nofile(void);
+
+/* secrets.c */
+int secrets_resolve(const struct zone_config *, struct secret_values *,
+    char *, size_t);
+void secrets_wipe(struct secret_values *);
+int secrets_write_dir(const struct secret_values *, const char *, int, uid_t,
+    gid_t, char *, size_t);
+void secrets_clear_dir(const char *);
 
 /* rendezvous.c */
 int rendezvous_open(int [2]);
@@ -462,6 +496,10 @@ struct zone {
 	int				 next_after_stop; /* ZS_STOPPED, _STARTING, _FAILED */
 	int				 stop_error;	/* ERR_* when next is _FAILED */
 	char				 preflight_cause[MESSAGE_MAX];
+	int				 preflight_error;	/* ERR_* of a failed preflight */
+	struct secret_values		 secrets;	/* resolved for the next spawn */
+	int				 secrets_ready;
+	char				*credentials_dir;	/* delivery = files */
 	struct zone_op			*op;		/* in flight, or NULL */
 	struct zone_op_queue		 queue;		/* waiting behind it */
 	struct zone_result_queue	 results;	/* not yet reported */
