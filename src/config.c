@@ -902,6 +902,11 @@ set_exec(struct cfg_parse *p, const char *v, const char **cause)
 		    "command short";
 		return -1;
 	}
+	/* A reload hands it to a running worker in a message (MSG_ZONE_HEALTH). */
+	if (strlen(v) >= HEALTH_EXEC_MAX) {
+		*cause = "longer than 4095 characters";
+		return -1;
+	}
 	if ((argv = argv_split(v, &argc, cause)) == NULL)
 		return -1;
 	argv_free(p->zc->health.exec_argv);

@@ -100,18 +100,18 @@ static const struct reaper_ops health_reaper = {
 	health_probe_exited,
 };
 
-/* The health of z's gateway, or NULL when z has no probe. */
+/* The health of z's gateway by z->hc, or NULL when z has no probe. */
 struct health *
 health_new(struct zone *z)
 {
 	struct health *h;
 	char *path;
 
-	if (z->zc->health.probe == PROBE_NONE)
+	if (z->hc.probe == PROBE_NONE)
 		return NULL;
 	h = xcalloc(1, sizeof *h);
 	h->z = z;
-	h->hc = &z->zc->health;
+	h->hc = &z->hc;
 	h->pidfd = -1;
 	h->fd = -1;
 	h->last.ok = -1;
@@ -125,6 +125,97 @@ health_new(struct zone *z)
 		    z->zc->name);
 	free(path);
 	return h;
+}
+
+/* Copy src into dst, which then owns its strings. */
+void
+health_config_copy(struct health_config *dst, const struct health_config *src)
+{
+	size_t n, i;
+
+	*dst = *src;
+	dst->http_path = src->http_path != NULL ? xstrdup(src->http_path) :
+	    NULL;
+	dst->exec = src->exec != NULL ? xstrdup(src->exec) : NULL;
+	dst->exec_argv = NULL;
+	if (src->exec_argv == NULL)
+		return;
+	for (n = 0; src->exec_argv[n] != NULL; n++)
+		;
+	dst->exec_argv = xcalloc(n + 1, sizeof *dst->exec_argv);
+	for (i = 0; i < n; i++)
+		dst->exec_argv[i] = xstrdup(src->exec_argv[i]);
+}
+
+/*
+ * The settings that MSG_ZONE_HEALTH carries, into hc (owned; exec split
+ * again like the zone file's).  Returns -1 with *cause if exec does not
+ * split.
+ */
+int
+health_config_from_msg(struct health_config *hc,
+    const struct msg_zone_health *m, const char **cause)
+{
+	int argc;
+
+	memset(hc, 0, sizeof *hc);
+	hc->probe = m->probe;
+	hc->interval_ms = m->interval_ms;
+	hc->timeout_ms = m->timeout_ms;
+	hc->failure_threshold = m->failure_threshold;
+	hc->start_period_ms = m->start_period_ms;
+	if (m->http_path[0] != '\0')
+		hc->http_path = xstrdup(m->http_path);
+	if (m->exec[0] != '\0') {
+		if ((hc->exec_argv = argv_split(m->exec, &argc, cause)) ==
+		    NULL)
+			return -1;
+		hc->exec = xstrdup(m->exec);
+	}
+	return 0;
+}
+
+/* The settings of hc as MSG_ZONE_HEALTH carries them. */
+void
+health_config_to_msg(const struct health_config *hc,
+    struct msg_zone_health *m)
+{
+	memset(m, 0, sizeof *m);
+	m->probe = hc->probe;
+	m->interval_ms = hc->interval_ms;
+	m->timeout_ms = hc->timeout_ms;
+	m->failure_threshold = hc->failure_threshold;
+	m->start_period_ms = hc->start_period_ms;
+	if (hc->http_path != NULL)
+		snprintf(m->http_path, sizeof m->http_path, "%s",
+		    hc->http_path);
+	if (hc->exec != NULL)
+		snprintf(m->exec, sizeof m->exec, "%s", hc->exec);
+}
+
+/* Free the strings of hc (not hc itself). */
+void
+health_config_clear(struct health_config *hc)
+{
+	free(hc->http_path);
+	free(hc->exec);
+	argv_free(hc->exec_argv);
+	memset(hc, 0, sizeof *hc);
+}
+
+/*
+ * Answer the zonectl health requests still waiting with why: the probe
+ * that would have answered them is going (its settings changed).
+ */
+void
+health_cancel(struct health *h, const char *why)
+{
+	if (h == NULL)
+		return;
+	while (h->nasked > 0) {
+		h->nasked--;
+		health_answer(h->z, h->asked[h->nasked], 0, 0, why);
+	}
 }
 
 /* End the probe in flight and free everything. */

@@ -1267,6 +1267,60 @@ msg_unpack_zone_arm(struct msgr *r, struct msg_zone_arm *m)
 	return msg_end(r);
 }
 
+/* MSG_ZONE_HEALTH. */
+struct msgw *
+msg_pack_zone_health(const struct msg_zone_health *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_ZONE_HEALTH);
+	msgw_str(w, names_probe(m->probe));
+	msgw_int(w, m->interval_ms);
+	msgw_int(w, m->timeout_ms);
+	msgw_int(w, m->failure_threshold);
+	msgw_int(w, m->start_period_ms);
+	msgw_str(w, m->http_path);
+	msgw_str(w, m->exec);
+	msgw_array_end(w);
+	return w;
+}
+
+/*
+ * Fields of MSG_ZONE_HEALTH, held to what a zone file may say: durations of
+ * at least 10ms, a timeout shorter than the interval, 1 to 1000 failures,
+ * an exec command only for an exec probe and a request path (absolute, no
+ * blanks or control characters) only for an http one.
+ */
+int
+msg_unpack_zone_health(struct msgr *r, struct msg_zone_health *m)
+{
+	int64_t n;
+	const char *c;
+
+	memset(m, 0, sizeof *m);
+	m->probe = get_name(r, names_probe_parse);
+	get_int(r, &m->interval_ms, 10, INT64_MAX / 2);
+	get_int(r, &m->timeout_ms, 10, INT64_MAX / 2);
+	get_int(r, &n, 1, 1000);
+	m->failure_threshold = (int)n;
+	get_int(r, &m->start_period_ms, 0, INT64_MAX / 2);
+	get_str(r, m->http_path, sizeof m->http_path);
+	get_str(r, m->exec, sizeof m->exec);
+	if (m->timeout_ms >= m->interval_ms)
+		r->error = 1;
+	if ((m->probe == PROBE_EXEC) != (m->exec[0] != '\0'))
+		r->error = 1;
+	if ((m->probe == PROBE_HTTP) != (m->http_path[0] != '\0'))
+		r->error = 1;
+	if (m->http_path[0] != '\0' && m->http_path[0] != '/')
+		r->error = 1;
+	for (c = m->http_path; *c != '\0'; c++)
+		if (*c <= ' ' || *c == 0x7f)
+			r->error = 1;
+	return msg_end(r);
+}
+
 /* MSG_ZONE_NOTE. */
 struct msgw *
 msg_pack_zone_note(const struct msg_zone_note *m)

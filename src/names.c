@@ -234,6 +234,8 @@ names_msg_type(int type)
 		return "zone-credentials-refresh";
 	case MSG_ZONE_RETIRE:
 		return "zone-retire";
+	case MSG_ZONE_HEALTH:
+		return "zone-health";
 	case MSG_HEALTH_RESULT:
 		return "health-result";
 	case MSG_ZONE_STATUS:

@@ -107,6 +107,7 @@ static void parent_reload_added(struct zone_worker *,
     const struct zone_config *);
 static void parent_retire(struct zone_worker *, const struct zone_config *);
 static void parent_retire_send(struct zone_worker *);
+static void parent_health_send(struct zone_worker *);
 static void parent_retired(struct zone_worker *);
 static void parent_reload_fork(struct zone_worker *, int);
 static int parent_config_has(const struct config *,
@@ -346,8 +347,33 @@ parent_link_attach(struct zone_worker *zw, int fd)
 	snprintf(hello.zone, sizeof hello.zone, "%s", zw->zc->name);
 	hello.pid = getpid();
 	parent_send(zw, msg_pack_hello(&hello));
+	if (zw->health_stale)
+		parent_health_send(zw);
 	if (zw->retiring && !zw->retire_sent)
 		parent_retire_send(zw);
+}
+
+/*
+ * Hand zw's worker the zone's [health] of the configuration in force, or
+ * note that its link, once it comes, must carry them first.
+ */
+static void
+parent_health_send(struct zone_worker *zw)
+{
+	static struct msg_zone_health m;	/* 5 KiB: not on the stack */
+
+	if (zw->pid == 0)
+		return;		/* the next worker is forked with them */
+	if (zw->link == NULL) {
+		zw->health_stale = 1;
+		return;
+	}
+	zw->health_stale = 0;
+	health_config_to_msg(&zw->zc->health, &m);
+	log_info("zone %s: health probe changed by the reload (now %s); "
+	    "applying it without a restart", zw->zc->name,
+	    names_probe(m.probe));
+	parent_send(zw, msg_pack_zone_health(&m));
 }
 
 /* Links waiting at the rendezvous: each must come from its zone's worker. */
@@ -398,6 +424,7 @@ parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial,
 	zw->pid = pid;
 	zw->hello = 0;
 	zw->link = NULL;
+	zw->health_stale = 0;	/* forked with zw->zc's */
 	zw->forked_mono_ms = clock_mono_ms();
 	return 0;
 }
@@ -1269,10 +1296,14 @@ parent_reload_apply(struct config *cfg, const struct reload_plan *plan)
 				parent_recovery_arm(zw);
 			}
 			/*
-			 * CFGDIFF_HEALTH: the running worker keeps the probe
-			 * settings it was forked with; the zone's next worker
-			 * takes the new ones (docs/OPERATING.md, Reload).
+			 * CFGDIFF_HEALTH: the running worker replaces its
+			 * probe and keeps its VM (MSG_ZONE_HEALTH); a worker
+			 * whose link has not come yet gets the settings when
+			 * it comes, and a worker forked later is forked with
+			 * them (docs/OPERATING.md, Reload).
 			 */
+			if (rz->diff & CFGDIFF_HEALTH)
+				parent_health_send(zw);
 			break;
 		}
 	}

@@ -24,6 +24,8 @@
 #define ZONE_NAME_MAX	64		/* ^[a-z0-9][a-z0-9_-]{0,63}$ */
 #define OP_ID_MAX	128		/* <zone>-<operation>-<uuid> and NUL */
 #define MESSAGE_MAX	256		/* error messages carried in statuses */
+#define HEALTH_PATH_MAX	1025		/* [health] http_path and NUL */
+#define HEALTH_EXEC_MAX	4096		/* [health] exec and NUL */
 
 #define AS_ENUM(e, s) e,
 
@@ -185,6 +187,9 @@ enum msg_type {
 	MSG_ZONE_CREDENTIALS_REFRESH = 110, /* op_id, trigger, timeout_ms */
 	MSG_ZONE_RETIRE = 108,	/* op_id, trigger, timeout_ms: stop the VM as op_id
 				   (a reload's), then exit, like MSG_SHUTDOWN */
+	MSG_ZONE_HEALTH = 109,	/* probe, interval_ms, timeout_ms, failure_threshold,
+				   start_period_ms, http_path, exec: a reload's
+				   new [health], applied without a restart */
 
 	/* 200..299: worker -> parent, reports */
 	MSG_ZONE_STATUS = 200,	/* struct zone_status, field by field in its order */
@@ -305,6 +310,20 @@ struct msg_health_result {
 	char		detail[MESSAGE_MAX];
 };
 
+/*
+ * MSG_ZONE_HEALTH: every setting of a zone's [health] (struct health_config
+ * of zonevisor.h), exec as written; "" for a string that is unset.
+ */
+struct msg_zone_health {
+	int		probe;			/* PROBE_* */
+	int64_t		interval_ms;
+	int64_t		timeout_ms;
+	int		failure_threshold;
+	int64_t		start_period_ms;
+	char		http_path[HEALTH_PATH_MAX];
+	char		exec[HEALTH_EXEC_MAX];
+};
+
 /* MSG_ZONE_NOTE: a decision of the parent for the worker to record. */
 struct msg_zone_note {
 	int		kind;			/* REC_RECOVERY_SCHEDULED, _SUSPENDED */
@@ -400,6 +419,7 @@ struct msgw *msg_pack_record(const struct record *);
 struct msgw *msg_pack_zone_note(const struct msg_zone_note *);
 struct msgw *msg_pack_zone_arm(const struct msg_zone_arm *);
 struct msgw *msg_pack_health_result(const struct msg_health_result *);
+struct msgw *msg_pack_zone_health(const struct msg_zone_health *);
 struct msgr {
 	const struct mval	*array;
 	size_t			 next;
@@ -415,5 +435,6 @@ int msg_unpack_escalate(struct msgr *, struct msg_escalate *);
 int msg_unpack_zone_note(struct msgr *, struct msg_zone_note *);
 int msg_unpack_zone_arm(struct msgr *, struct msg_zone_arm *);
 int msg_unpack_health_result(struct msgr *, struct msg_health_result *);
+int msg_unpack_zone_health(struct msgr *, struct msg_zone_health *);
 
 #endif

@@ -221,6 +221,9 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	struct msg_zone_note note;
 	struct msg_zone_arm arm;
 	struct msg_zone_op op;
+	static struct msg_zone_health mh;	/* not on the thread's small stack */
+	struct health_config hc;
+	const char *cause;
 	struct msgr r;
 	int type;
 
@@ -264,6 +267,19 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		zone_arm(worker_zone, &arm);
+		break;
+	case MSG_ZONE_HEALTH:
+		if (msg_unpack_zone_health(&r, &mh) != 0) {
+			worker_bad_frame(p, "malformed health settings", arg);
+			return;
+		}
+		if (health_config_from_msg(&hc, &mh, &cause) != 0) {
+			health_config_clear(&hc);
+			worker_bad_frame(p, cause, arg);
+			return;
+		}
+		zone_set_health(worker_zone, &hc);
+		health_config_clear(&hc);
 		break;
 	case MSG_ZONE_NOTE:
 		if (msg_unpack_zone_note(&r, &note) != 0) {

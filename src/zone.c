@@ -124,6 +124,8 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	if (zc->nsecrets > 0 && zc->secrets_delivery == SECRETS_FILES)
 		xasprintf(&z->credentials_dir, "%s/credentials/%s",
 		    cfg->runtime_dir, zc->name);
+	/* The worker's own copy: zc is the configuration it was forked with. */
+	health_config_copy(&z->hc, &zc->health);
 	if ((z->health = health_new(z)) != NULL)
 		z->await_ready = zone_ready_by_probe;
 	return z;
@@ -153,6 +155,7 @@ zone_free(struct zone *z)
 	health_free(z->health);
 	zone_forget_secrets(z);
 	free(z->credentials_dir);
+	health_config_clear(&z->hc);
 	console_close(&z->console);
 	records_close(&z->log);
 	free(z->runtime_path);
@@ -896,6 +899,53 @@ static void
 zone_ready_now(struct zone *z)
 {
 	zone_fsm_feed(z, ZE_READY);
+}
+
+/*
+ * A reload changed the zone's [health]: replace the probe without touching
+ * the VM.  The probe in flight ends (an exec probe is killed and reaped),
+ * zonectl health requests waiting on it are answered, and the results so
+ * far are forgotten.  A VM that starts, runs or runs degraded is probed with
+ * the new settings at once; without a probe any more, a starting VM is
+ * ready and a degraded one runs again (as if a probe had passed).
+ */
+void
+zone_set_health(struct zone *z, const struct health_config *hc)
+{
+	int s = z->st.state, live;
+
+	health_cancel(z->health, "the health probe settings were changed by a "
+	    "reload");
+	health_free(z->health);
+	z->health = NULL;
+	health_config_clear(&z->hc);
+	health_config_copy(&z->hc, hc);
+	z->health = health_new(z);
+	z->await_ready = z->health != NULL ? zone_ready_by_probe :
+	    zone_ready_now;
+	z->st.health_ok = -1;
+	z->st.health_failures = 0;
+	z->st.health_at_ms = 0;
+	z->st.health_latency_ms = 0;
+	z->st.health_detail[0] = '\0';
+	log_info("zone %s: health probe now %s%s%s, applied to the running "
+	    "worker", z->zc->name, names_probe(z->hc.probe),
+	    z->hc.exec != NULL ? ": " : "", z->hc.exec != NULL ? z->hc.exec :
+	    "");
+	live = z->vm.pid != 0 && (s == ZS_STARTING || s == ZS_RUNNING ||
+	    s == ZS_RUNNING_DEGRADED);
+	if (live && z->health != NULL) {
+		/* A start already bounded by start_timeout keeps its bound. */
+		if (s == ZS_STARTING && !(ev_is_active(&z->stop_timer) &&
+		    z->timer_event == ZE_READY_TIMEOUT))
+			zone_arm_timer(z, z->zc->start_timeout_ms,
+			    ZE_READY_TIMEOUT);
+		health_watch(z->health);
+	} else if (live && s == ZS_STARTING)
+		zone_fsm_feed(z, ZE_READY);
+	else if (live && s == ZS_RUNNING_DEGRADED)
+		zone_fsm_feed(z, ZE_PROBE_PASSED);
+	zone_publish(z);
 }
 
 /* Action: spawn the gateway VM of the operation in flight. */

@@ -521,6 +521,8 @@ struct zone {
 	int				 new_evidence;	/* for ZE_OWNER_UNSAFE */
 	char				 new_evidence_detail[MESSAGE_MAX];
 	char				 degraded_reason[MESSAGE_MAX];
+	struct health_config		 hc;		/* [health], owned: a reload may
+							   replace it (zone_set_health) */
 	struct health			*health;	/* NULL without a probe */
 	void				(*report)(struct zone *);
 	void				(*op_done)(struct zone *, const struct zone_result *);
@@ -540,6 +542,7 @@ void zone_retire(struct zone *, int, const char *);
 void zone_check_runtime(struct zone *);
 void zone_note(struct zone *, int, const char *);
 void zone_arm(struct zone *, const struct msg_zone_arm *);
+void zone_set_health(struct zone *, const struct health_config *);
 int zone_at_rest(const struct zone *);
 void zone_next_op(struct zone *);
 void zone_report_done(struct zone *);
@@ -577,6 +580,13 @@ int zone_reset(struct zone *, int);
 int zone_readiness_failed(struct zone *, int);
 
 /* health.c */
+void health_config_copy(struct health_config *, const struct health_config *);
+int health_config_from_msg(struct health_config *,
+    const struct msg_zone_health *, const char **);
+void health_config_to_msg(const struct health_config *,
+    struct msg_zone_health *);
+void health_config_clear(struct health_config *);
+void health_cancel(struct health *, const char *);
 struct health *health_new(struct zone *);
 void health_free(struct health *);
 void health_watch(struct health *);
@@ -667,6 +677,8 @@ struct zone_worker {
 	const struct zone_config	*next;		/* retiring: the config of the worker
 							   to fork next; NULL: zone removed */
 	int				 reload_run;	/* retiring: start the next worker's VM */
+	int				 health_stale;	/* a reload changed [health] before the
+							   worker's link came: send it then */
 };
 
 /* reload.c: the plan of a reload. */

@@ -142,6 +142,7 @@ unpack_any(const void *data, size_t len)
 		struct msg_op_done	done;
 		struct msg_escalate	esc;
 		struct msg_health_result hr;
+		struct msg_zone_health	zh;
 	} u;
 	const char *cause;
 	struct mdoc *d;
@@ -178,6 +179,9 @@ unpack_any(const void *data, size_t len)
 		break;
 	case MSG_ESCALATE:
 		rc = msg_unpack_escalate(&r, &u.esc);
+		break;
+	case MSG_ZONE_HEALTH:
+		rc = msg_unpack_zone_health(&r, &u.zh);
 		break;
 	default:
 		rc = -1;
@@ -509,6 +513,81 @@ START_TEST(test_msg_note_and_arm_round_trip)
 }
 END_TEST
 
+START_TEST(test_msg_zone_health_round_trip)
+{
+	static struct msg_zone_health in, out;
+	struct msgw *w;
+	struct mdoc *d;
+	struct msgr r;
+	char *s;
+
+	memset(&in, 0, sizeof in);
+	in.probe = PROBE_HTTP;
+	in.interval_ms = INT64_MAX / 2;
+	in.timeout_ms = 10;
+	in.failure_threshold = 1000;
+	in.start_period_ms = 0;
+	s = repeat('p', HEALTH_PATH_MAX - 2);
+	snprintf(in.http_path, sizeof in.http_path, "/%s", s);
+	free(s);
+	w = msg_pack_zone_health(&in);
+	d = open_frame(w, &r, MSG_ZONE_HEALTH);
+	memset(&out, 0xa5, sizeof out);
+	ck_assert_int_eq(msg_unpack_zone_health(&r, &out), 0);
+	ck_assert_int_eq(out.probe, PROBE_HTTP);
+	ck_assert_int_eq(out.interval_ms, INT64_MAX / 2);
+	ck_assert_int_eq(out.timeout_ms, 10);
+	ck_assert_int_eq(out.failure_threshold, 1000);
+	ck_assert_int_eq(out.start_period_ms, 0);
+	ck_assert_str_eq(out.http_path, in.http_path);
+	ck_assert_str_eq(out.exec, "");
+	mdoc_free(d);
+	msgw_free(w);
+
+	/* The longest exec a zone file may hold; none at all for none. */
+	memset(&in, 0, sizeof in);
+	in.probe = PROBE_EXEC;
+	in.interval_ms = 100;
+	in.timeout_ms = 50;
+	in.failure_threshold = 1;
+	in.start_period_ms = 7;
+	s = repeat('x', HEALTH_EXEC_MAX - 1);
+	snprintf(in.exec, sizeof in.exec, "%s", s);
+	free(s);
+	w = msg_pack_zone_health(&in);
+	d = open_frame(w, &r, MSG_ZONE_HEALTH);
+	ck_assert_int_eq(msg_unpack_zone_health(&r, &out), 0);
+	ck_assert_str_eq(out.exec, in.exec);
+	ck_assert_int_eq(out.start_period_ms, 7);
+	mdoc_free(d);
+	msgw_free(w);
+	in.probe = PROBE_NONE;
+	in.exec[0] = '\0';
+	w = msg_pack_zone_health(&in);
+	d = open_frame(w, &r, MSG_ZONE_HEALTH);
+	ck_assert_int_eq(msg_unpack_zone_health(&r, &out), 0);
+	ck_assert_int_eq(out.probe, PROBE_NONE);
+	mdoc_free(d);
+	msgw_free(w);
+
+	/* An http path with a blank, or not absolute, is refused. */
+	in.probe = PROBE_HTTP;
+	snprintf(in.http_path, sizeof in.http_path, "/a b");
+	w = msg_pack_zone_health(&in);
+	d = open_frame(w, &r, MSG_ZONE_HEALTH);
+	ck_assert_int_ne(msg_unpack_zone_health(&r, &out), 0);
+	mdoc_free(d);
+	msgw_free(w);
+	snprintf(in.http_path, sizeof in.http_path, "health");
+	w = msg_pack_zone_health(&in);
+	d = open_frame(w, &r, MSG_ZONE_HEALTH);
+	ck_assert_int_ne(msg_unpack_zone_health(&r, &out), 0);
+	mdoc_free(d);
+	msgw_free(w);
+	ck_assert_str_eq(names_msg_type(MSG_ZONE_HEALTH), "zone-health");
+}
+END_TEST
+
 START_TEST(test_msg_escalate_round_trip)
 {
 	static const struct msg_escalate in[] = {
@@ -790,6 +869,11 @@ static const struct field base_health_result[] = {
 	I(MSG_HEALTH_RESULT), S("alpha-health-1"), B(1), I(3), S("ok")
 };
 
+static const struct field base_zone_health[] = {
+	I(MSG_ZONE_HEALTH), S("exec"), I(5000), I(1000), I(3), I(30000), S(""),
+	S("/usr/local/bin/check-gateway --port 8080")
+};
+
 static const struct {
 	const struct field	*base;
 	size_t			 n;
@@ -797,6 +881,7 @@ static const struct {
 #define BASE(b) { b, sizeof b / sizeof b[0] }
 	BASE(base_hello), BASE(base_zone_op), BASE(base_status),
 	BASE(base_op_done), BASE(base_escalate), BASE(base_health_result),
+	BASE(base_zone_health),
 #undef BASE
 };
 
@@ -879,6 +964,23 @@ static const struct {
 	{ "health result detail as int", 5, REPLACE, 4, I(0) },
 	{ "health result without detail", 5, DROP, 0, NIL },
 	{ "health result with an extra field", 5, EXTRA, 0, NIL },
+	{ "zone health unknown probe", 6, REPLACE, 1, S("ping") },
+	{ "zone health probe as int", 6, REPLACE, 1, I(1) },
+	{ "zone health probe nil", 6, REPLACE, 1, NIL },
+	{ "zone health interval 9ms", 6, REPLACE, 2, I(9) },
+	{ "zone health interval as string", 6, REPLACE, 2, S("5s") },
+	{ "zone health timeout 9ms", 6, REPLACE, 3, I(9) },
+	{ "zone health timeout = interval", 6, REPLACE, 3, I(5000) },
+	{ "zone health timeout > interval", 6, REPLACE, 3, I(6000) },
+	{ "zone health failure threshold 0", 6, REPLACE, 4, I(0) },
+	{ "zone health failure threshold 1001", 6, REPLACE, 4, I(1001) },
+	{ "zone health negative start period", 6, REPLACE, 5, I(-1) },
+	{ "zone health http_path for exec", 6, REPLACE, 6, S("/health") },
+	{ "zone health http_path as int", 6, REPLACE, 6, I(0) },
+	{ "zone health exec probe without exec", 6, REPLACE, 7, S("") },
+	{ "zone health exec as int", 6, REPLACE, 7, I(0) },
+	{ "zone health without exec", 6, DROP, 0, NIL },
+	{ "zone health with an extra field", 6, EXTRA, 0, NIL },
 };
 
 START_TEST(test_msg_unpack_accepts_bases)
@@ -1515,6 +1617,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_zone_status_round_trip);
 	tcase_add_test(tc, test_msg_op_done_round_trip);
 	tcase_add_test(tc, test_msg_escalate_round_trip);
+	tcase_add_test(tc, test_msg_zone_health_round_trip);
 	tcase_add_test(tc, test_msg_parse_refuses_empty_and_truncated);
 	tcase_add_test(tc, test_msg_parse_refuses_trailing_bytes);
 	tcase_add_test(tc, test_msg_parse_refuses_invalid_type_byte);
