@@ -23,6 +23,8 @@ static int config_diff_recovery(const struct recovery_policy *,
     const struct recovery_policy *);
 static int config_diff_health(const struct health_config *,
     const struct health_config *);
+static int config_diff_secrets(const struct zone_config *,
+    const struct zone_config *);
 
 /* 1 if two strings, either of which may be NULL, differ. */
 static int
@@ -75,6 +77,24 @@ config_diff_health(const struct health_config *a,
 	    config_diff_argv(a->exec_argv, b->exec_argv);
 }
 
+/* 1 if two zones' [secrets] differ: sources, delivery or deadline. */
+static int
+config_diff_secrets(const struct zone_config *a, const struct zone_config *b)
+{
+	size_t i;
+
+	if (a->nsecrets != b->nsecrets ||
+	    a->secrets_delivery != b->secrets_delivery ||
+	    a->secrets_timeout_ms != b->secrets_timeout_ms)
+		return 1;
+	for (i = 0; i < a->nsecrets; i++)
+		if (config_diff_str(a->secrets[i].name, b->secrets[i].name) ||
+		    a->secrets[i].kind != b->secrets[i].kind ||
+		    config_diff_str(a->secrets[i].arg, b->secrets[i].arg))
+			return 1;
+	return 0;
+}
+
 /*
  * How zone configuration b differs from a (the same zone's, by name): 0
  * (CFGDIFF_SAME) or an OR of CFGDIFF_* flags.  CFGDIFF_RESTART means the
@@ -107,7 +127,8 @@ config_diff_zone(const struct zone_config *a, const struct zone_config *b)
 	    a->umask != b->umask ||
 	    a->limits.nofile != b->limits.nofile ||
 	    a->limits.nproc != b->limits.nproc ||
-	    a->limits.core != b->limits.core)
+	    a->limits.core != b->limits.core ||
+	    config_diff_secrets(a, b))
 		diff |= CFGDIFF_RESTART;
 	/* The file is zones_dir/<name>.conf, and zones_dir cannot change. */
 	if (config_diff_str(a->file, b->file))

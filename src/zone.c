@@ -52,6 +52,7 @@ static void zone_op_end(struct zone *, int, int, const char *, ...)
 static void zone_op_free(struct zone *, struct zone_op *);
 static void zone_op_timer_cb(struct ev_loop *, ev_timer *, int);
 static int zone_op_event(int);
+static int zone_op_replaces(const struct zone_op *);
 static void zone_set_error(struct zone *, int, int, const char *, ...)
     __attribute__((format(printf, 4, 5)));
 static void zone_clear_error(struct zone *);
@@ -271,6 +272,14 @@ zone_record_requested(struct zone *z)
 
 	if (z->op != NULL && kinds[z->op->kind] != -1)
 		zone_record(z, kinds[z->op->kind], &vm, NULL, ERR_NONE, NULL);
+}
+
+/* 1 if op replaces the VM: a restart, cold start or credentials refresh. */
+static int
+zone_op_replaces(const struct zone_op *op)
+{
+	return op->kind == OP_RESTART || op->kind == OP_COLD_START ||
+	    op->kind == OP_CREDENTIALS_REFRESH;
 }
 
 /* The event that starts an operation of this kind. */
@@ -1016,8 +1025,7 @@ zone_spawn(struct zone *z, int next)
 	z->st.booted_at_ms = clock_now_ms();
 	z->st.exit_code = -1;
 	z->st.exit_signal = 0;
-	if (z->op != NULL && (z->op->kind == OP_RESTART ||
-	    z->op->kind == OP_COLD_START))
+	if (z->op != NULL && zone_op_replaces(z->op))
 		z->st.restarts++;
 	log_info("zone %s: spawned VM pid %ld: %s", z->zc->name,
 	    (long)res.pid, z->zc->command);
@@ -1132,7 +1140,7 @@ zone_close(struct zone *z, int next)
 	struct vm_ident vm = zone_vm_ident(z);
 
 	if (z->op != NULL && z->event != ZE_STOP &&
-	    (z->op->kind == OP_RESTART || z->op->kind == OP_COLD_START)) {
+	    zone_op_replaces(z->op)) {
 		z->next_after_stop = ZS_STARTING;
 		z->st.desired = ZS_RUNNING;
 	} else {

@@ -546,6 +546,17 @@ static const struct {
 	{ "zone", "gateway", "umask", "8", "octal mask" },
 	{ "zone", "gateway", "umask", "1000", "octal mask" },
 	{ "zone", "gateway", "umask", "rwx", "octal mask" },
+	{ "zone", "secrets", "TOKEN", "vault:/kv/token", "unknown secret source" },
+	{ "zone", "secrets", "TOKEN", "/etc/token", "unknown secret source" },
+	{ "zone", "secrets", "TOKEN", "file:etc/token", "absolute path" },
+	{ "zone", "secrets", "TOKEN", "env:", "variable name" },
+	{ "zone", "secrets", "TOKEN", "exec:'unclosed", "" },
+	{ "zone", "secrets", "9LIVES", "env:X", "start with a letter" },
+	{ "zone", "secrets", "A-B", "env:X", "letters, digits and _" },
+	{ "zone", "secrets", "ZONEVISOR_X", "env:X", "set by zonevisord" },
+	{ "zone", "secrets", "CREDENTIALS_DIRECTORY", "env:X", "set by zonevisord" },
+	{ "zone", "secrets", "delivery", "tmpfs", "expected env or files" },
+	{ "zone", "secrets", "timeout", "1ms", "at least 10ms" },
 	{ "zone", "limits", "nofile", "-1", "a count, or unlimited" },
 	{ "zone", "limits", "nofile", "unlimited", "cannot be unlimited" },
 	{ "zone", "limits", "nproc", "many", "a count, or unlimited" },
@@ -945,6 +956,47 @@ START_TEST(test_config_process_setup)
 }
 END_TEST
 
+START_TEST(test_config_secrets)
+{
+	const struct zone_config *a, *b;
+	struct config_errors errs;
+	struct config *cfg;
+
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n");
+	zone_with("beta", "[gateway]\ncommand = /bin/b\n[secrets]\n"
+	    "TOKEN = file:/etc/zv/token\nAPI_KEY = env:ZV_API_KEY\n"
+	    "DB = exec:/usr/bin/pass show 'db password'\n"
+	    "delivery = files\ntimeout = 3s\n");
+	cfg = load("zonevisor.conf");
+	a = config_zone(cfg, "alpha");
+	b = config_zone(cfg, "beta");
+	ck_assert_uint_eq(a->nsecrets, 0);
+	ck_assert_int_eq(a->secrets_delivery, SECRETS_ENV);
+	ck_assert_int_eq(a->secrets_timeout_ms, 10000);
+	ck_assert_uint_eq(b->nsecrets, 3);
+	ck_assert_str_eq(b->secrets[0].name, "TOKEN");
+	ck_assert_int_eq(b->secrets[0].kind, SECRET_FILE);
+	ck_assert_str_eq(b->secrets[0].arg, "/etc/zv/token");
+	ck_assert_str_eq(b->secrets[1].name, "API_KEY");
+	ck_assert_int_eq(b->secrets[1].kind, SECRET_ENV);
+	ck_assert_str_eq(b->secrets[1].arg, "ZV_API_KEY");
+	ck_assert_int_eq(b->secrets[2].kind, SECRET_EXEC);
+	ck_assert_str_eq(b->secrets[2].argv[0], "/usr/bin/pass");
+	ck_assert_str_eq(b->secrets[2].argv[2], "db password");
+	ck_assert_int_eq(b->secrets_delivery, SECRETS_FILES);
+	ck_assert_int_eq(b->secrets_timeout_ms, 3000);
+	config_free(cfg);
+
+	/* A secret named twice is refused on its second line. */
+	zone_with("beta", "[gateway]\ncommand = /bin/b\n[secrets]\n"
+	    "TOKEN = env:A\nTOKEN = env:B\n");
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/beta.conf", 5, "[secrets] TOKEN: secret "
+	    "set twice");
+	config_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_config_http_path_defaults_to_root)
 {
 	struct config *cfg;
@@ -1164,6 +1216,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_health_defaults_and_values);
 	tcase_add_test(tc, test_config_http_path_defaults_to_root);
 	tcase_add_test(tc, test_config_process_setup);
+	tcase_add_test(tc, test_config_secrets);
 	tcase_add_loop_test(tc, test_config_bad_health_combination, 0,
 	    (int)(sizeof bad_health / sizeof bad_health[0]));
 	tcase_add_test(tc, test_config_duplicate_ingress_port);

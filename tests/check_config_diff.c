@@ -47,6 +47,11 @@
 	"nofile = 4096\n" \
 	"nproc = 1000\n" \
 	"core = 0\n" \
+	"[secrets]\n" \
+	"TOKEN = file:/etc/token\n" \
+	"KEY = env:KEY\n" \
+	"delivery = env\n" \
+	"timeout = 10s\n" \
 	"[log]\n" \
 	"max_size = 4M\n" \
 	"keep = 3\n" \
@@ -169,6 +174,11 @@ START_TEST(test_config_diff_vm_settings_restart)
 		{ "nofile = 4096", "nofile = 4097" },
 		{ "nproc = 1000", "nproc = unlimited" },
 		{ "core = 0", "core = 1M" },
+		{ "file:/etc/token", "file:/etc/token2" },
+		{ "TOKEN = file", "TOKEN2 = file" },
+		{ "KEY = env:KEY", "KEY = exec:/bin/echo KEY" },
+		{ "delivery = env", "delivery = files" },
+		{ "timeout = 10s", "timeout = 11s" },
 	};
 	size_t i;
 
