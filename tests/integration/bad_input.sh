@@ -24,6 +24,7 @@ zone alpha "$(fake alpha)" "[health]" "probe = http"
 zone beta "$(fake beta)" "ingress_port = 9" "[health]" "probe = tcp" \
     "interval = 1s" "timeout = 1s"
 zone gamma "$(fake gamma)" "[health]" "probe = ping"
+zone delta "$(fake delta)" "user = no-such-user-zv" "[secrets]" "TOKEN = vault:kv/token"
 expect_rc 3 "$ZVD" -n -f "$T/zonevisor.conf"
 grep -q "alpha.conf:5: \[health\] probe: probe = http needs \[gateway\] ingress_port" \
     "$T/last.err" || fail "no ingress_port error: $(cat "$T/last.err")"
@@ -31,6 +32,10 @@ grep -q "beta.conf:8: \[health\] timeout: 1000ms is not shorter than the interva
     "$T/last.err" || fail "no timeout error: $(cat "$T/last.err")"
 grep -q "gamma.conf:5: \[health\] probe: unknown probe" "$T/last.err" ||
     fail "no unknown probe error: $(cat "$T/last.err")"
+grep -q "delta.conf:4: \[gateway\] user: unknown user" "$T/last.err" ||
+    fail "no unknown user error: $(cat "$T/last.err")"
+grep -q "delta.conf:6: \[secrets\] TOKEN: unknown secret source" "$T/last.err" ||
+    fail "no unknown secret source error: $(cat "$T/last.err")"
 rm -f "$T/zones.d/"*.conf
 write_config
 expect_rc 3 "$ZVD" -n -f "$T/missing.conf"

@@ -32,6 +32,8 @@ zone envd "$(fake envd)" "[secrets]" "TOKEN = file:$T/token" \
 zone filed "$(fake filed)" "[secrets]" "TOKEN = file:$T/token" \
     "DB = exec:$T/helper" "delivery = files"
 zone fails "$(fake fails)" "[secrets]" "DB = exec:$T/failing" "${manual[@]}"
+zone missing "$(fake missing)" "[secrets]" "TOKEN = file:$T/nonexistent" \
+    "${manual[@]}"
 zone hangs "$(fake hangs)" "[secrets]" "DB = exec:$T/hanging" "timeout = 300ms" \
     "${manual[@]}"
 start_daemon
@@ -67,6 +69,9 @@ json "z['fails']['last_error']['message']" | grep -q "zone fails: secret DB: exe
 wait_for "hangs failed" 10 state_is hangs failed || fail "hangs is $(zfield hangs state)"
 json "z['hangs']['last_error']['message']" | grep -q "secret DB: exec $T/hanging: killed after its deadline of 300ms" ||
     fail "hangs: $(json "z['hangs']['last_error']['message']")"
+wait_for "missing failed" 10 state_is missing failed || fail "missing is $(zfield missing state)"
+json "z['missing']['last_error']['message']" | grep -q "zone missing: secret TOKEN: file $T/nonexistent: No such file" ||
+    fail "missing: $(json "z['missing']['last_error']['message']")"
 hung() { grep -l "1000\.$$" /proc/[0-9]*/cmdline 2>/dev/null | grep -q .; }
 ! hung || fail "the hanging helper is still alive"
 
