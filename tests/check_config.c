@@ -1233,15 +1233,5 @@ config_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	if (testdir_init("config") == -1)
-		return EXIT_FAILURE;
-	sr = srunner_create(config_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	testdir_done();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testdir_run("config", config_suite());
 }

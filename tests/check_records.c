@@ -1303,17 +1303,7 @@ records_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	/* records.c logs the failures these tests provoke; keep quiet. */
 	log_init(1, LOG_LEVEL_ERROR);
-	if (testdir_init("records") == -1)
-		return EXIT_FAILURE;
-	sr = srunner_create(records_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	testdir_done();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testdir_run("records", records_suite());
 }

@@ -924,17 +924,7 @@ runtime_suite(void)
 int
 main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	/* runtime.c logs the failures these tests provoke; keep quiet. */
 	log_init(1, LOG_LEVEL_ERROR);
-	if (testdir_init("runtime") == -1)
-		return EXIT_FAILURE;
-	sr = srunner_create(runtime_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	testdir_done();
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testdir_run("runtime", runtime_suite());
 }

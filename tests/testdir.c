@@ -52,6 +52,26 @@ testdir_init(const char *name)
 	return 0;
 }
 
+/*
+ * main() of a test program: run suite s in base directory
+ * /tmp/zv-check-NAME.XXXXXX, remove it, and return the exit status.
+ */
+int
+testdir_run(const char *name, Suite *s)
+{
+	SRunner *sr;
+	int failed;
+
+	if (testdir_init(name) == -1)
+		return EXIT_FAILURE;
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	testdir_done();
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 /* Remove the base directory and all in it. */
 void
 testdir_done(void)
