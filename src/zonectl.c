@@ -35,6 +35,7 @@ static void die(int, const char *, ...) __attribute__((format(printf, 2, 3),
 static void ctl_connect(void);
 static int64_t ctl_send(const char *, const char *, int, int, char **);
 static int64_t ctl_send_args(const char *, const char *, struct msgw *);
+static int64_t ctl_send_flag(const char *, const char *, const char *, int);
 static struct mdoc *ctl_recv(int64_t, int64_t);
 static void ctl_recv_failed(const char *, int64_t) __attribute__((noreturn));
 static int status_json_raw(int64_t);
@@ -144,6 +145,19 @@ ctl_send(const char *cmd, const char *zone, int wait, int nzones, char **zones)
 		}
 		msgw_map_end(args);
 	}
+	return ctl_send_args(cmd, zone, args);
+}
+
+/* Send cmd with args {key: flag}, a request's one boolean option. */
+static int64_t
+ctl_send_flag(const char *cmd, const char *zone, const char *key, int flag)
+{
+	struct msgw *args = msgw_new();
+
+	msgw_map_begin(args);
+	msgw_str(args, key);
+	msgw_bool(args, flag);
+	msgw_map_end(args);
 	return ctl_send_args(cmd, zone, args);
 }
 
@@ -862,7 +876,6 @@ cmd_reset(int argc, char **argv)
 {
 	const struct mval *root, *result;
 	int64_t start = clock_mono_ms();
-	struct msgw *args;
 	struct mdoc *doc;
 	char msg[512];
 	int i, force = 0, rc = ZC_EXIT_OK;
@@ -882,12 +895,7 @@ cmd_reset(int argc, char **argv)
 		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
 		    "name)", zone);
 	ctl_connect();
-	args = msgw_new();
-	msgw_map_begin(args);
-	msgw_key(args, "force");
-	msgw_bool(args, force);
-	msgw_map_end(args);
-	ctl_send_args("reset", zone, args);
+	ctl_send_flag("reset", zone, "force", force);
 	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
 	root = mdoc_root(doc);
 	if (!answer_ok(root))
@@ -930,7 +938,6 @@ cmd_reload(int argc, char **argv)
 {
 	const struct mval *root, *res, *err, *lines, *changed, *notes;
 	int64_t start = clock_mono_ms();
-	struct msgw *args;
 	struct mdoc *doc;
 	char code[64], line[1024], zone[ZONE_NAME_MAX + 1], what[64];
 	int i, dry_run = 0, rc = ZC_EXIT_OK;
@@ -943,12 +950,7 @@ cmd_reload(int argc, char **argv)
 			usage(stderr, ZC_EXIT_USAGE);
 	}
 	ctl_connect();
-	args = msgw_new();
-	msgw_map_begin(args);
-	msgw_key(args, "dry_run");
-	msgw_bool(args, dry_run);
-	msgw_map_end(args);
-	ctl_send_args("reload", NULL, args);
+	ctl_send_flag("reload", NULL, "dry_run", dry_run);
 	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
 	root = mdoc_root(doc);
 	if (!answer_ok(root)) {
