@@ -104,6 +104,12 @@ static int set_suspend_for(struct cfg_parse *, const char *, const char **);
 static int set_restart_timeout(struct cfg_parse *, const char *, const char **);
 static int set_log_keep(struct cfg_parse *, const char *, const char **);
 static int set_start_timeout(struct cfg_parse *, const char *, const char **);
+static int set_tool_command(struct cfg_parse *, const char *, const char **);
+static int set_max_leases(struct cfg_parse *, const char *, const char **);
+static int set_base_port(struct cfg_parse *, const char *, const char **);
+static int set_idle_ttl(struct cfg_parse *, const char *, const char **);
+static int set_release_on_restart(struct cfg_parse *, const char *,
+    const char **);
 static int set_principal(char **, const char *, int, const char **);
 static int set_user(struct cfg_parse *, const char *, const char **);
 static int set_secret(struct cfg_parse *, const char *, const char *,
@@ -128,6 +134,7 @@ static int set_http_path(struct cfg_parse *, const char *, const char **);
 static int set_exec(struct cfg_parse *, const char *, const char **);
 static int cfg_seen_line(const struct cfg_parse *, const char *, const char *);
 static void cfg_zone_check(struct cfg_parse *, struct zone_config *);
+static void cfg_tool_vm_check(struct cfg_parse *, struct zone_config *);
 static struct zone_config *cfg_zone_load(struct config *, const char *,
     const char *, struct config_errors *);
 static void cfg_zone_free(struct zone_config *);
@@ -159,6 +166,11 @@ static const struct cfg_key zone_keys[] = {
 	{ "gateway", "umask", set_umask, 0 },
 	{ "secrets", "delivery", set_delivery, 0 },
 	{ "secrets", "timeout", set_secrets_timeout, 0 },
+	{ "tool-vm", "command", set_tool_command, 0 },
+	{ "tool-vm", "max_leases", set_max_leases, 0 },
+	{ "tool-vm", "base_port", set_base_port, 0 },
+	{ "tool-vm", "idle_ttl", set_idle_ttl, 0 },
+	{ "tool-vm", "release_on_restart", set_release_on_restart, 0 },
 	{ "limits", "nofile", set_nofile, 0 },
 	{ "limits", "nproc", set_nproc, 0 },
 	{ "limits", "core", set_core, 0 },
@@ -705,6 +717,93 @@ set_secrets_timeout(struct cfg_parse *p, const char *v, const char **cause)
 	return 0;
 }
 
+/*
+ * [tool-vm] command: split like [gateway] command; %port, %slot, %lease,
+ * %zone and %% are the only % tokens, substituted for each lease.
+ */
+static int
+set_tool_command(struct cfg_parse *p, const char *v, const char **cause)
+{
+	static const char *const tokens[] = { "%port", "%slot", "%lease",
+	    "%zone", "%%" };
+	const char *c;
+	char **argv;
+	size_t i;
+	int argc;
+
+	if (p->blank_semicolon) {
+		*cause = "\" ;\" starts a comment in this file and would cut the "
+		    "command short";
+		return -1;
+	}
+	for (c = strchr(v, '%'); c != NULL; c = strchr(c, '%')) {
+		for (i = 0; i < sizeof tokens / sizeof tokens[0]; i++)
+			if (strncmp(c, tokens[i], strlen(tokens[i])) == 0)
+				break;
+		if (i == sizeof tokens / sizeof tokens[0]) {
+			*cause = "unknown % token (expected %port, %slot, "
+			    "%lease, %zone or %%)";
+			return -1;
+		}
+		c += strlen(tokens[i]);
+	}
+	if ((argv = argv_split(v, &argc, cause)) == NULL)
+		return -1;
+	argv_free(p->zc->tool_vm.argv);
+	free(p->zc->tool_vm.command);
+	p->zc->tool_vm.argv = argv;
+	p->zc->tool_vm.command = xstrdup(v);
+	return 0;
+}
+
+static int
+set_max_leases(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int64_t n;
+
+	if (parse_int(v, 1, 1024, &n) != 0) {
+		*cause = "expected a count from 1 to 1024";
+		return -1;
+	}
+	p->zc->tool_vm.max_leases = (int)n;
+	return 0;
+}
+
+static int
+set_base_port(struct cfg_parse *p, const char *v, const char **cause)
+{
+	int64_t n;
+
+	if (parse_int(v, 1, 65535, &n) != 0) {
+		*cause = "expected a port number from 1 to 65535";
+		return -1;
+	}
+	p->zc->tool_vm.base_port = (int)n;
+	return 0;
+}
+
+static int
+set_idle_ttl(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_duration(v, &p->zc->tool_vm.idle_ttl_ms, cause) != 0)
+		return -1;
+	if (p->zc->tool_vm.idle_ttl_ms < 1000) {
+		*cause = "must be at least 1s";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_release_on_restart(struct cfg_parse *p, const char *v, const char **cause)
+{
+	if (parse_bool(v, &p->zc->tool_vm.release_on_restart) != 0) {
+		*cause = "expected yes or no";
+		return -1;
+	}
+	return 0;
+}
+
 /* A user or group: a name of the system's databases, or a number. */
 static int
 set_principal(char **dst, const char *v, int is_user, const char **cause)
@@ -1142,6 +1241,8 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 	zc->start_timeout_ms = 60000;
 	zc->umask = -1;
 	zc->secrets_timeout_ms = 10000;
+	zc->tool_vm.idle_ttl_ms = 30 * 60000;
+	zc->tool_vm.release_on_restart = 1;
 	zc->limits.nofile = -1;
 	zc->limits.nproc = -1;
 	zc->limits.core = -1;
@@ -1170,6 +1271,41 @@ cfg_zone_load(struct config *cfg, const char *path, const char *name,
 }
 
 /*
+ * [tool-vm]: a command and a base_port when the section is used, and a
+ * port range that fits and leaves the gateway's port alone.
+ */
+static void
+cfg_tool_vm_check(struct cfg_parse *p, struct zone_config *zc)
+{
+	struct tool_vm_config *t = &zc->tool_vm;
+	int used = t->command != NULL || t->max_leases != 0 ||
+	    t->base_port != 0 || cfg_seen_line(p, "tool-vm", "idle_ttl") ||
+	    cfg_seen_line(p, "tool-vm", "release_on_restart");
+	int line = cfg_seen_line(p, "tool-vm", "base_port");
+
+	if (!used)
+		return;
+	if (t->command == NULL) {
+		cfg_error(p, 0, "tool-vm", "command", "required key is missing");
+		return;
+	}
+	if (t->base_port == 0) {
+		cfg_error(p, 0, "tool-vm", "base_port", "required key is missing");
+		return;
+	}
+	if (t->max_leases == 0)
+		t->max_leases = 4;
+	if (t->base_port + t->max_leases - 1 > 65535)
+		cfg_error(p, line, "tool-vm", "base_port", "%d leases from port "
+		    "%d go beyond 65535", t->max_leases, t->base_port);
+	else if (zc->ingress_port >= t->base_port &&
+	    zc->ingress_port < t->base_port + t->max_leases)
+		cfg_error(p, line, "tool-vm", "base_port", "ports %d-%d take "
+		    "[gateway] ingress_port %d", t->base_port,
+		    t->base_port + t->max_leases - 1, zc->ingress_port);
+}
+
+/*
  * Checks between the keys of one zone file, each reported on the line of
  * the key that has to change.
  */
@@ -1184,6 +1320,7 @@ cfg_zone_check(struct cfg_parse *p, struct zone_config *zc)
 		    cfg_seen_line(p, "recovery", "restart_delay_max") :
 		    cfg_seen_line(p, "recovery", "restart_delay"), "recovery",
 		    "restart_delay_max", "shorter than restart_delay");
+	cfg_tool_vm_check(p, zc);
 	if (h->probe == PROBE_NONE)
 		return;
 	line = cfg_seen_line(p, "health", "probe");
@@ -1236,6 +1373,8 @@ cfg_zone_free(struct zone_config *zc)
 	argv_free(zc->env);
 	free(zc->user);
 	free(zc->group);
+	free(zc->tool_vm.command);
+	argv_free(zc->tool_vm.argv);
 	for (i = 0; i < zc->nsecrets; i++) {
 		free(zc->secrets[i].name);
 		free(zc->secrets[i].arg);

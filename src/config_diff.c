@@ -128,7 +128,12 @@ config_diff_zone(const struct zone_config *a, const struct zone_config *b)
 	    a->limits.nofile != b->limits.nofile ||
 	    a->limits.nproc != b->limits.nproc ||
 	    a->limits.core != b->limits.core ||
-	    config_diff_secrets(a, b))
+	    config_diff_secrets(a, b) ||
+	    config_diff_str(a->tool_vm.command, b->tool_vm.command) ||
+	    a->tool_vm.max_leases != b->tool_vm.max_leases ||
+	    a->tool_vm.base_port != b->tool_vm.base_port ||
+	    a->tool_vm.idle_ttl_ms != b->tool_vm.idle_ttl_ms ||
+	    a->tool_vm.release_on_restart != b->tool_vm.release_on_restart)
 		diff |= CFGDIFF_RESTART;
 	/* The file is zones_dir/<name>.conf, and zones_dir cannot change. */
 	if (config_diff_str(a->file, b->file))

@@ -144,6 +144,16 @@ struct secret_values {
 	size_t			 n;
 };
 
+/* config.c: the settings of [tool-vm] (DESIGN §7); max_leases 0: none. */
+struct tool_vm_config {
+	char		*command;	/* as written, with %port %slot %lease %zone */
+	char		**argv;		/* split; tokens substituted per lease */
+	int		 max_leases;
+	int		 base_port;	/* slot s listens on base_port + s */
+	int64_t		 idle_ttl_ms;
+	int		 release_on_restart;
+};
+
 /* config.c: the settings of [health] (DESIGN §6). */
 struct health_config {
 	int		 probe;		/* PROBE_* */
@@ -182,6 +192,7 @@ struct zone_config {
 	int		 log_keep;
 	struct recovery_policy recovery;
 	struct health_config health;
+	struct tool_vm_config tool_vm;
 };
 
 struct config {

@@ -557,6 +557,12 @@ static const struct {
 	{ "zone", "secrets", "CREDENTIALS_DIRECTORY", "env:X", "set by zonevisord" },
 	{ "zone", "secrets", "delivery", "tmpfs", "expected env or files" },
 	{ "zone", "secrets", "timeout", "1ms", "at least 10ms" },
+	{ "zone", "tool-vm", "command", "/bin/tool --port %p", "unknown % token" },
+	{ "zone", "tool-vm", "max_leases", "0", "from 1 to 1024" },
+	{ "zone", "tool-vm", "max_leases", "1025", "from 1 to 1024" },
+	{ "zone", "tool-vm", "base_port", "65536", "port number" },
+	{ "zone", "tool-vm", "idle_ttl", "500ms", "at least 1s" },
+	{ "zone", "tool-vm", "release_on_restart", "sometimes", "yes or no" },
 	{ "zone", "limits", "nofile", "-1", "a count, or unlimited" },
 	{ "zone", "limits", "nofile", "unlimited", "cannot be unlimited" },
 	{ "zone", "limits", "nproc", "many", "a count, or unlimited" },
@@ -997,6 +1003,51 @@ START_TEST(test_config_secrets)
 }
 END_TEST
 
+START_TEST(test_config_tool_vm)
+{
+	const struct zone_config *a, *b;
+	struct config_errors errs;
+	struct config *cfg;
+
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n");
+	zone_with("beta", "[gateway]\ncommand = /bin/b\ningress_port = 9000\n"
+	    "[tool-vm]\ncommand = /bin/tool --port %%port --slot %%slot "
+	    "--lease %%lease --zone %%zone --pct 50%%%%\nbase_port = 9100\n"
+	    "idle_ttl = 5m\nrelease_on_restart = no\n");
+	cfg = load("zonevisor.conf");
+	a = config_zone(cfg, "alpha");
+	b = config_zone(cfg, "beta");
+	ck_assert_int_eq(a->tool_vm.max_leases, 0);
+	ck_assert_ptr_null(a->tool_vm.argv);
+	ck_assert_int_eq(b->tool_vm.max_leases, 4);
+	ck_assert_int_eq(b->tool_vm.base_port, 9100);
+	ck_assert_int_eq(b->tool_vm.idle_ttl_ms, 300000);
+	ck_assert_int_eq(b->tool_vm.release_on_restart, 0);
+	ck_assert_str_eq(b->tool_vm.argv[2], "%port");
+	ck_assert_str_eq(b->tool_vm.argv[10], "50%%");
+	config_free(cfg);
+
+	/* A range past 65535, or over the gateway's port, is refused. */
+	zone_with("beta", "[gateway]\ncommand = /bin/b\ningress_port = 9101\n"
+	    "[tool-vm]\ncommand = /bin/tool\nbase_port = 9100\n");
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/beta.conf", 6, "[tool-vm] base_port: "
+	    "ports 9100-9103 take [gateway] ingress_port 9101");
+	config_errors_free(&errs);
+	zone_with("beta", "[gateway]\ncommand = /bin/b\n[tool-vm]\n"
+	    "command = /bin/tool\nbase_port = 65534\nmax_leases = 3\n");
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/beta.conf", 5, "beyond 65535");
+	config_errors_free(&errs);
+	zone_with("beta", "[gateway]\ncommand = /bin/b\n[tool-vm]\n"
+	    "base_port = 9100\n");
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/beta.conf", 0, "[tool-vm] command: "
+	    "required key is missing");
+	config_errors_free(&errs);
+}
+END_TEST
+
 START_TEST(test_config_http_path_defaults_to_root)
 {
 	struct config *cfg;
@@ -1217,6 +1268,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_http_path_defaults_to_root);
 	tcase_add_test(tc, test_config_process_setup);
 	tcase_add_test(tc, test_config_secrets);
+	tcase_add_test(tc, test_config_tool_vm);
 	tcase_add_loop_test(tc, test_config_bad_health_combination, 0,
 	    (int)(sizeof bad_health / sizeof bad_health[0]));
 	tcase_add_test(tc, test_config_duplicate_ingress_port);
