@@ -889,6 +889,38 @@ mval_get(const struct mval *v, const char *key)
 	return NULL;
 }
 
+/*
+ * Field key of map m as a string that fits buf; -1 (with *missing set to
+ * key) if it is absent or is not such a string.
+ */
+int
+mval_get_str(const struct mval *m, const char *key, char *buf, size_t len,
+    const char **missing)
+{
+	const struct mval *v = mval_get(m, key);
+
+	if (v == NULL || mval_strcpy(v, buf, len) != 0) {
+		*missing = key;
+		return -1;
+	}
+	return 0;
+}
+
+/* Field key of map m as an integer within [min, max], like mval_get_str. */
+int
+mval_get_int(const struct mval *m, const char *key, int64_t min, int64_t max,
+    int64_t *out, const char **missing)
+{
+	const struct mval *v = mval_get(m, key);
+
+	if (v == NULL || mval_int(v, out) != 0 || *out < min || *out > max) {
+		*out = 0;
+		*missing = key;
+		return -1;
+	}
+	return 0;
+}
+
 /* Begin reading a link message: an array whose first element is its type. */
 int
 msg_open(const struct mdoc *d, struct msgr *r, int *type)
@@ -1187,6 +1219,156 @@ msg_unpack_health_result(struct msgr *r, struct msg_health_result *m)
 	return msg_end(r);
 }
 
+/* MSG_LEASE_OP. */
+struct msgw *
+msg_pack_lease_op(const struct msg_lease_op *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_LEASE_OP);
+	msgw_str(w, m->id);
+	msgw_str(w, names_lease_op(m->op));
+	msgw_str(w, m->lease);
+	msgw_int(w, m->ttl_ms);
+	msgw_str(w, m->owner);
+	msgw_bool(w, m->force);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_LEASE_OP: a list is answered by the parent alone. */
+int
+msg_unpack_lease_op(struct msgr *r, struct msg_lease_op *m)
+{
+	memset(m, 0, sizeof *m);
+	get_str(r, m->id, sizeof m->id);
+	m->op = get_name(r, names_lease_op_parse);
+	get_str(r, m->lease, sizeof m->lease);
+	get_int(r, &m->ttl_ms, 0, LEASE_TTL_MAX_MS);
+	get_str(r, m->owner, sizeof m->owner);
+	get_bool(r, &m->force);
+	if (m->id[0] == '\0' || m->op == LOP_LIST ||
+	    (m->op != LOP_ACQUIRE && m->lease[0] == '\0') ||
+	    (m->ttl_ms != 0 && m->ttl_ms < LEASE_TTL_MIN_MS))
+		r->error = 1;
+	return msg_end(r);
+}
+
+/* The fields of one lease, in place in a message's array. */
+static void
+pack_lease(struct msgw *w, const struct lease_info *l)
+{
+	msgw_str(w, l->id);
+	msgw_int(w, l->slot);
+	msgw_int(w, l->port);
+	msgw_str(w, names_lease_state(l->state));
+	msgw_int(w, l->pid);
+	msgw_int(w, (int64_t)l->start_time);
+	msgw_str(w, l->owner);
+	msgw_int(w, l->acquired_at_ms);
+	msgw_int(w, l->renewed_at_ms);
+	msgw_int(w, l->expires_at_ms);
+	msgw_int(w, l->ttl_ms);
+}
+#define LEASE_FIELDS	11
+
+/* The next LEASE_FIELDS fields as one lease. */
+static int
+get_lease(struct msgr *r, struct lease_info *l)
+{
+	int64_t slot, port, pid, start;
+
+	memset(l, 0, sizeof *l);
+	get_str(r, l->id, sizeof l->id);
+	get_int(r, &slot, 0, 2 * LEASES_MAX);
+	get_int(r, &port, 0, 65535);
+	l->state = get_name(r, names_lease_state_parse);
+	get_int(r, &pid, 0, INT32_MAX);
+	get_int(r, &start, 0, INT64_MAX);
+	get_str(r, l->owner, sizeof l->owner);
+	get_int(r, &l->acquired_at_ms, 0, INT64_MAX);
+	get_int(r, &l->renewed_at_ms, 0, INT64_MAX);
+	get_int(r, &l->expires_at_ms, 0, INT64_MAX);
+	get_int(r, &l->ttl_ms, 0, LEASE_TTL_MAX_MS);
+	l->slot = (int)slot;
+	l->port = (int)port;
+	l->pid = (pid_t)pid;
+	l->start_time = (uint64_t)start;
+	return r->error ? -1 : 0;
+}
+
+/* MSG_LEASE_DONE. */
+struct msgw *
+msg_pack_lease_done(const struct msg_lease_done *m)
+{
+	struct msgw *w = msgw_new();
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_LEASE_DONE);
+	msgw_str(w, m->id);
+	msgw_bool(w, m->ok);
+	msgw_str(w, m->code);
+	msgw_str(w, m->message);
+	pack_lease(w, &m->lease);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_LEASE_DONE. */
+int
+msg_unpack_lease_done(struct msgr *r, struct msg_lease_done *m)
+{
+	memset(m, 0, sizeof *m);
+	get_str(r, m->id, sizeof m->id);
+	get_bool(r, &m->ok);
+	get_str(r, m->code, sizeof m->code);
+	get_str(r, m->message, sizeof m->message);
+	get_lease(r, &m->lease);
+	if (m->id[0] == '\0' || (!m->ok && m->code[0] == '\0'))
+		r->error = 1;
+	return msg_end(r);
+}
+
+/* MSG_LEASES: the count, then each lease's fields in a row. */
+struct msgw *
+msg_pack_leases(const struct msg_leases *m)
+{
+	struct msgw *w = msgw_new();
+	size_t i;
+
+	msgw_array_begin(w);
+	msgw_int(w, MSG_LEASES);
+	msgw_str(w, names_tool_plane(m->plane));
+	msgw_str(w, m->detail);
+	msgw_int(w, (int64_t)m->n);
+	for (i = 0; i < m->n; i++)
+		pack_lease(w, &m->leases[i]);
+	msgw_array_end(w);
+	return w;
+}
+
+/* Fields of MSG_LEASES; m->leases is to be freed, also on failure. */
+int
+msg_unpack_leases(struct msgr *r, struct msg_leases *m)
+{
+	int64_t n;
+	size_t i;
+
+	memset(m, 0, sizeof *m);
+	m->plane = get_name(r, names_tool_plane_parse);
+	get_str(r, m->detail, sizeof m->detail);
+	if (get_int(r, &n, 0, 2 * LEASES_MAX) != 0 ||
+	    mval_len(r->array) != r->next + (size_t)n * LEASE_FIELDS)
+		return -1;
+	m->n = (size_t)n;
+	m->leases = xcalloc(m->n > 0 ? m->n : 1, sizeof *m->leases);
+	for (i = 0; i < m->n; i++)
+		if (get_lease(r, &m->leases[i]) != 0)
+			return -1;
+	return msg_end(r);
+}
+
 /* MSG_ESCALATE. */
 struct msgw *
 msg_pack_escalate(const struct msg_escalate *m)
@@ -1409,6 +1591,23 @@ msg_pack_record(const struct record *rec)
 		msgw_str(w, names_evidence(rec->evidence));
 		msgw_key(w, "detail");
 		msgw_str(w, rec->detail);
+		msgw_map_end(w);
+	}
+	if (rec->lease != NULL) {
+		msgw_key(w, "lease");
+		msgw_map_begin(w);
+		msgw_key(w, "id");
+		msgw_str(w, rec->lease->id);
+		msgw_key(w, "slot");
+		msgw_int(w, rec->lease->slot);
+		msgw_key(w, "port");
+		msgw_int(w, rec->lease->port);
+		if (rec->lease->owner[0] != '\0') {
+			msgw_key(w, "owner");
+			msgw_str(w, rec->lease->owner);
+		}
+		msgw_key(w, "expires_at");
+		msgw_int(w, rec->lease->expires_at_ms);
 		msgw_map_end(w);
 	}
 	msgw_map_end(w);

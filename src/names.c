@@ -27,6 +27,9 @@ static const char *const record_names[] = { RECORD_KINDS(AS_STRING) };
 static const char *const op_result_names[] = { OP_RESULTS(AS_STRING) };
 static const char *const recovery_state_names[] = { RECOVERY_STATES(AS_STRING) };
 static const char *const probe_names[] = { PROBE_KINDS(AS_STRING) };
+static const char *const lease_op_names[] = { LEASE_OPS(AS_STRING) };
+static const char *const lease_state_names[] = { LEASE_STATES(AS_STRING) };
+static const char *const tool_plane_names[] = { TOOL_PLANES(AS_STRING) };
 
 static const char *lookup(const char *const *, int, int);
 static int parse(const char *const *, int, const char *);
@@ -166,6 +169,48 @@ names_probe_parse(const char *s)
 	return parse(probe_names, PROBE__COUNT, s);
 }
 
+/* Name of a lease operation. */
+const char *
+names_lease_op(int o)
+{
+	return lookup(lease_op_names, LOP__COUNT, o);
+}
+
+/* Lease operation of a name, or -1. */
+int
+names_lease_op_parse(const char *s)
+{
+	return parse(lease_op_names, LOP__COUNT, s);
+}
+
+/* Name of a lease state. */
+const char *
+names_lease_state(int st)
+{
+	return lookup(lease_state_names, LS__COUNT, st);
+}
+
+/* Lease state of a name, or -1. */
+int
+names_lease_state_parse(const char *s)
+{
+	return parse(lease_state_names, LS__COUNT, s);
+}
+
+/* Name of a tool-VM plane. */
+const char *
+names_tool_plane(int p)
+{
+	return lookup(tool_plane_names, TP__COUNT, p);
+}
+
+/* Tool-VM plane of a name, or -1. */
+int
+names_tool_plane_parse(const char *s)
+{
+	return parse(tool_plane_names, TP__COUNT, s);
+}
+
 /* Name of a control command. */
 const char *
 names_ctl_command(int c)
@@ -238,6 +283,12 @@ names_msg_type(int type)
 		return "zone-health";
 	case MSG_HEALTH_RESULT:
 		return "health-result";
+	case MSG_LEASE_OP:
+		return "lease-op";
+	case MSG_LEASE_DONE:
+		return "lease-done";
+	case MSG_LEASES:
+		return "leases";
 	case MSG_ZONE_STATUS:
 		return "zone-status";
 	case MSG_OP_DONE:

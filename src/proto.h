@@ -26,6 +26,11 @@
 #define MESSAGE_MAX	256		/* error messages carried in statuses */
 #define HEALTH_PATH_MAX	1025		/* [health] http_path and NUL */
 #define HEALTH_EXEC_MAX	4096		/* [health] exec and NUL */
+#define LEASE_ID_MAX	37		/* a lease id: a lower-case uuid and NUL */
+#define LEASE_OWNER_MAX	65		/* --owner NAME and NUL */
+#define LEASE_TTL_MIN_MS 1000		/* bounds of a lease's --ttl */
+#define LEASE_TTL_MAX_MS (24 * 3600 * 1000LL)
+#define LEASES_MAX	1024		/* [tool-vm] max_leases at most */
 
 #define AS_ENUM(e, s) e,
 
@@ -99,7 +104,12 @@ enum evidence { EVIDENCE_KINDS(AS_ENUM) EVD__COUNT };
 	X(REC_RECOVERY_SCHEDULED, "recovery-scheduled") \
 	X(REC_RECOVERY_SUSPENDED, "recovery-suspended") \
 	X(REC_OPERATION_FINISHED, "operation-finished") \
-	X(REC_OPERATION_FAILED, "operation-failed")
+	X(REC_OPERATION_FAILED, "operation-failed") \
+	X(REC_LEASE_ACQUIRED, "lease-acquired") \
+	X(REC_LEASE_RENEWED, "lease-renewed") \
+	X(REC_LEASE_EXPIRED, "lease-expired") \
+	X(REC_LEASE_RELEASED, "lease-released") \
+	X(REC_LEASE_QUARANTINED, "lease-quarantined")
 enum record_kind { RECORD_KINDS(AS_ENUM) REC__COUNT };
 
 /* How the last operation of a zone stands. */
@@ -128,6 +138,30 @@ enum operation { OPERATIONS(AS_ENUM) OP__COUNT };
 	X(PROBE_HTTP, "http")
 enum probe_kind { PROBE_KINDS(AS_ENUM) PROBE__COUNT };
 
+/* What a lease request asks (MSG_LEASE_OP; args.op of a lease request). */
+#define LEASE_OPS(X) \
+	X(LOP_ACQUIRE, "acquire") \
+	X(LOP_RENEW, "renew") \
+	X(LOP_RELEASE, "release") \
+	X(LOP_LIST, "list")
+enum lease_op { LEASE_OPS(AS_ENUM) LOP__COUNT };
+
+/* How a lease stands (DESIGN §7). */
+#define LEASE_STATES(X) \
+	X(LS_ACTIVE, "active") \
+	X(LS_RELEASING, "releasing")		/* stop signal sent */ \
+	X(LS_KILLING, "killing")		/* SIGKILL sent */ \
+	X(LS_QUARANTINED, "quarantined")	/* survived SIGKILL: slot held */
+enum lease_state { LEASE_STATES(AS_ENUM) LS__COUNT };
+
+/* The tool-VM plane of a zone, worst first from the bottom (diagnose). */
+#define TOOL_PLANES(X) \
+	X(TP_NONE, "none")		/* no [tool-vm] */ \
+	X(TP_OK, "ok") \
+	X(TP_DEGRADED, "degraded")	/* a slot is quarantined */ \
+	X(TP_FAILED, "failed")		/* tool VMs cannot be had */
+enum tool_plane { TOOL_PLANES(AS_ENUM) TP__COUNT };
+
 /* Control requests: the "cmd" string of a request (DESIGN §11). */
 #define CTL_COMMANDS(X) \
 	X(CTL_STATUS, "status") \
@@ -140,7 +174,8 @@ enum probe_kind { PROBE_KINDS(AS_ENUM) PROBE__COUNT };
 	X(CTL_RESET, "reset") \
 	X(CTL_HEALTH, "health") \
 	X(CTL_REFRESH_CREDENTIALS, "refresh-credentials") \
-	X(CTL_RELOAD, "reload")
+	X(CTL_RELOAD, "reload") \
+	X(CTL_LEASE, "lease")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
 /* Error codes of control responses that are not zone error codes. */
@@ -159,7 +194,14 @@ enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 	X(CTLERR_NEEDS_FORCE, "needs-force") \
 	X(CTLERR_NO_PROBE, "no-probe") \
 	X(CTLERR_INVALID_CONFIG, "invalid-config") \
-	X(CTLERR_RELOADING, "reloading")
+	X(CTLERR_RELOADING, "reloading") \
+	X(CTLERR_UNKNOWN_LEASE, "unknown-lease") \
+	X(CTLERR_LEASE_OF_ANOTHER_ZONE, "lease-of-another-zone") \
+	X(CTLERR_NO_FREE_SLOT, "no-free-slot") \
+	X(CTLERR_ZONE_NOT_RUNNING, "zone-not-running") \
+	X(CTLERR_NO_TOOL_VM, "no-tool-vm") \
+	X(CTLERR_LEASE_RELEASING, "lease-releasing") \
+	X(CTLERR_LEASE_QUARANTINED, "lease-quarantined")
 enum ctl_error { CTL_ERRORS(AS_ENUM) CTLERR__COUNT };
 
 /*
@@ -187,6 +229,7 @@ enum msg_type {
 	MSG_ZONE_CREDENTIALS_REFRESH = 110, /* op_id, trigger, timeout_ms */
 	MSG_ZONE_RETIRE = 108,	/* op_id, trigger, timeout_ms: stop the VM as op_id
 				   (a reload's), then exit, like MSG_SHUTDOWN */
+	MSG_LEASE_OP = 111,	/* struct msg_lease_op: answered by MSG_LEASE_DONE */
 	MSG_ZONE_HEALTH = 109,	/* probe, interval_ms, timeout_ms, failure_threshold,
 				   start_period_ms, http_path, exec: a reload's
 				   new [health], applied without a restart */
@@ -198,6 +241,9 @@ enum msg_type {
 				   vm_pid, vm_start, evidence, evidence_detail, acted */
 	MSG_ZONE_RECORDED = 203, /* (none): lifecycle records were appended */
 	MSG_HEALTH_RESULT = 204, /* id, ok, latency_ms, detail */
+	MSG_LEASE_DONE = 205,	/* struct msg_lease_done, field by field */
+	MSG_LEASES = 206,	/* plane, plane_detail, [lease_info...]: the
+				   worker's whole lease table, after each change */
 };
 
 /* MSG_HELLO: both ends send one first and check the version. */
@@ -268,6 +314,7 @@ struct record {
 	uint64_t	 generation;
 	int		 evidence;		/* EV_* */
 	const char	*detail;
+	const struct lease_info *lease;		/* lease records, or NULL */
 };
 
 /* MSG_OP_DONE: an operation finished (ok) or failed. */
@@ -324,6 +371,48 @@ struct msg_zone_health {
 	char		exec[HEALTH_EXEC_MAX];
 };
 
+/* One lease as the worker holds it (MSG_LEASE_DONE, MSG_LEASES). */
+struct lease_info {
+	char		id[LEASE_ID_MAX];	/* "" for none */
+	int		slot;
+	int		port;
+	int		state;			/* LS_* */
+	pid_t		pid;			/* tool VM pid */
+	uint64_t	start_time;
+	char		owner[LEASE_OWNER_MAX];	/* "" when not given */
+	int64_t		acquired_at_ms;		/* realtime ms */
+	int64_t		renewed_at_ms;		/* realtime ms, 0: never */
+	int64_t		expires_at_ms;		/* realtime ms */
+	int64_t		ttl_ms;			/* what a renew extends it by */
+};
+
+/* MSG_LEASE_OP: acquire, renew or release a lease. */
+struct msg_lease_op {
+	char		id[OP_ID_MAX];		/* echoed in MSG_LEASE_DONE */
+	int		op;			/* LOP_ACQUIRE, _RENEW, _RELEASE */
+	char		lease[LEASE_ID_MAX];	/* renew, release; "" for acquire */
+	int64_t		ttl_ms;			/* 0: the lease's own, or idle_ttl */
+	char		owner[LEASE_OWNER_MAX];	/* acquire */
+	int		force;			/* release: SIGKILL at once */
+};
+
+/* MSG_LEASE_DONE: the answer to MSG_LEASE_OP. */
+struct msg_lease_done {
+	char		id[OP_ID_MAX];
+	int		ok;
+	char		code[32];		/* failed: a CTLERR_ or ERR_ name */
+	char		message[MESSAGE_MAX];
+	struct lease_info lease;		/* the lease concerned */
+};
+
+/* MSG_LEASES: a worker's lease table. */
+struct msg_leases {
+	int		 plane;			/* TP_* */
+	char		 detail[MESSAGE_MAX];
+	struct lease_info *leases;		/* unpack: malloc'ed */
+	size_t		 n;
+};
+
 /* MSG_ZONE_NOTE: a decision of the parent for the worker to record. */
 struct msg_zone_note {
 	int		kind;			/* REC_RECOVERY_SCHEDULED, _SUSPENDED */
@@ -351,6 +440,12 @@ const char *names_ctl_command(int);
 int names_ctl_command_parse(const char *);
 const char *names_ctl_error(int);
 const char *names_msg_type(int);
+const char *names_lease_op(int);
+int names_lease_op_parse(const char *);
+const char *names_lease_state(int);
+int names_lease_state_parse(const char *);
+const char *names_tool_plane(int);
+int names_tool_plane_parse(const char *);
 
 /* msg.c: writing.  Containers get their counts patched on *_end. */
 struct msgw;
@@ -407,6 +502,10 @@ const struct mval *mval_at(const struct mval *, size_t);
 const struct mval *mval_key(const struct mval *, size_t);
 const struct mval *mval_val(const struct mval *, size_t);
 const struct mval *mval_get(const struct mval *, const char *);
+int mval_get_str(const struct mval *, const char *, char *, size_t,
+    const char **);
+int mval_get_int(const struct mval *, const char *, int64_t, int64_t,
+    int64_t *, const char **);
 
 /* msg.c: link messages, one pack/unpack pair per structure. */
 struct msgw *msg_pack_hello(const struct msg_hello *);
@@ -420,6 +519,9 @@ struct msgw *msg_pack_zone_note(const struct msg_zone_note *);
 struct msgw *msg_pack_zone_arm(const struct msg_zone_arm *);
 struct msgw *msg_pack_health_result(const struct msg_health_result *);
 struct msgw *msg_pack_zone_health(const struct msg_zone_health *);
+struct msgw *msg_pack_lease_op(const struct msg_lease_op *);
+struct msgw *msg_pack_lease_done(const struct msg_lease_done *);
+struct msgw *msg_pack_leases(const struct msg_leases *);
 struct msgr {
 	const struct mval	*array;
 	size_t			 next;
@@ -436,5 +538,8 @@ int msg_unpack_zone_note(struct msgr *, struct msg_zone_note *);
 int msg_unpack_zone_arm(struct msgr *, struct msg_zone_arm *);
 int msg_unpack_health_result(struct msgr *, struct msg_health_result *);
 int msg_unpack_zone_health(struct msgr *, struct msg_zone_health *);
+int msg_unpack_lease_op(struct msgr *, struct msg_lease_op *);
+int msg_unpack_lease_done(struct msgr *, struct msg_lease_done *);
+int msg_unpack_leases(struct msgr *, struct msg_leases *);
 
 #endif

@@ -3,9 +3,9 @@
  * state_dir/zones/<zone>/runtime.  It names the VM by identity (pid, start
  * time from /proc/PID/stat, boot id) with the zone, state directory, command
  * digest, owners and operation, so that a later zonevisord can tell whether
- * a VM from before is still alive.  It is written atomically (temporary
- * file, fsync, rename, fsync of the directory; mode 0600) once the VM is
- * spawned, deleted after a clean close, and kept when a close failed.
+ * a VM from before is still alive.  It is written atomically (atomicfile.c,
+ * mode 0600) once the VM is spawned, deleted after a clean close, and kept
+ * when a close failed.
  *
  * runtime_check() applies DESIGN §3 to a record found where none should be:
  * a record whose process is gone (or is another process now) is deleted
@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +31,8 @@
 #define RUNTIME_VERSION	1
 #define RUNTIME_MAX	8192
 
-static int runtime_fsync_dir(const char *);
 static int runtime_parse(const char *, size_t, struct runtime_record *, char *,
     size_t);
-static int get_str(const struct mval *, const char *, char *, size_t,
-    const char **);
-static int get_int(const struct mval *, const char *, int64_t, int64_t,
-    int64_t *, const char **);
 
 /* This boot's id, /proc/sys/kernel/random/boot_id, read once. */
 const char *
@@ -70,31 +64,14 @@ runtime_digest(const char *command, char *out, size_t len)
 	snprintf(out, len, "%08lx", (unsigned long)crc);
 }
 
-/* fsync the directory holding path, so a rename in it is durable. */
-static int
-runtime_fsync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	int fd, r = 0;
-
-	if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(fd) == -1)
-		r = -1;
-	if (fd != -1)
-		close(fd);
-	free(copy);
-	return r;
-}
-
 /* Write the record at path atomically; -1 (logged) on failure. */
 int
 runtime_write(const char *path, const struct runtime_record *rr)
 {
 	struct msgw *w = msgw_new();
-	char tmp[PATH_MAX];
 	const char *data;
-	size_t len, off = 0;
-	int fd;
+	size_t len;
+	int r;
 
 	msgw_map_begin(w);
 	msgw_key(w, "version");
@@ -123,68 +100,9 @@ runtime_write(const char *path, const struct runtime_record *rr)
 	msgw_int(w, rr->written_at_ms);
 	msgw_map_end(w);
 	data = msgw_frame(w, &len);
-	data += FRAME_HEADER;
-	len -= FRAME_HEADER;
-
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
-		log_warn("%s: open %s", __func__, tmp);
-		msgw_free(w);
-		return -1;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		off += (size_t)n;
-	}
+	r = atomicfile_write(path, data + FRAME_HEADER, len - FRAME_HEADER);
 	msgw_free(w);
-	if (off != len || fsync(fd) == -1) {
-		log_warn("%s: write %s", __func__, tmp);
-		close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
-		log_warn("%s: rename %s", __func__, tmp);
-		unlink(tmp);
-		return -1;
-	}
-	if (runtime_fsync_dir(path) == -1)
-		log_warn("%s: fsync of the directory of %s", __func__, path);
-	return 0;
-}
-
-/* Field key of map m as a string that fits buf. */
-static int
-get_str(const struct mval *m, const char *key, char *buf, size_t len,
-    const char **missing)
-{
-	const struct mval *v = mval_get(m, key);
-
-	if (v == NULL || mval_strcpy(v, buf, len) != 0) {
-		*missing = key;
-		return -1;
-	}
-	return 0;
-}
-
-/* Field key of map m as an integer within [min, max]. */
-static int
-get_int(const struct mval *m, const char *key, int64_t min, int64_t max,
-    int64_t *out, const char **missing)
-{
-	const struct mval *v = mval_get(m, key);
-
-	if (v == NULL || mval_int(v, out) != 0 || *out < min || *out > max) {
-		*missing = key;
-		return -1;
-	}
-	return 0;
+	return r;
 }
 
 /*
@@ -195,28 +113,14 @@ int
 runtime_read(const char *path, struct runtime_record *rr, char *cause,
     size_t len)
 {
-	char *buf;	/* RUNTIME_MAX bytes: too big for a worker's stack */
-	ssize_t n;
-	int fd, r;
+	char *buf;
+	size_t n;
+	int r;
 
 	memset(rr, 0, sizeof *rr);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 1;
-		snprintf(cause, len, "cannot open: %s", strerror(errno));
-		return -1;
-	}
-	buf = xmalloc(RUNTIME_MAX);
-	n = read(fd, buf, RUNTIME_MAX);
-	close(fd);
-	if (n < 0) {
-		snprintf(cause, len, "cannot read: %s", strerror(errno));
-		r = -1;
-	} else if (n == RUNTIME_MAX) {
-		snprintf(cause, len, "larger than %d bytes", RUNTIME_MAX);
-		r = -1;
-	} else
-		r = runtime_parse(buf, (size_t)n, rr, cause, len);
+	if ((r = atomicfile_read(path, RUNTIME_MAX, &buf, &n, cause, len)) != 0)
+		return r;
+	r = runtime_parse(buf, n, rr, cause, len);
 	free(buf);
 	return r;
 }
@@ -241,25 +145,25 @@ runtime_parse(const char *buf, size_t n, struct runtime_record *rr,
 		mdoc_free(doc);
 		return -1;
 	}
-	if (get_int(m, "version", 0, INT32_MAX, &version, &bad) == 0 &&
+	if (mval_get_int(m, "version", 0, INT32_MAX, &version, &bad) == 0 &&
 	    version != RUNTIME_VERSION) {
 		snprintf(cause, len, "version %lld, expected %d",
 		    (long long)version, RUNTIME_VERSION);
 		mdoc_free(doc);
 		return -1;
 	}
-	get_str(m, "zone", rr->zone, sizeof rr->zone, &bad);
-	get_str(m, "state_dir", rr->state_dir, sizeof rr->state_dir, &bad);
-	get_str(m, "boot_id", rr->boot_id, sizeof rr->boot_id, &bad);
-	get_str(m, "command_digest", rr->command_digest,
+	mval_get_str(m, "zone", rr->zone, sizeof rr->zone, &bad);
+	mval_get_str(m, "state_dir", rr->state_dir, sizeof rr->state_dir, &bad);
+	mval_get_str(m, "boot_id", rr->boot_id, sizeof rr->boot_id, &bad);
+	mval_get_str(m, "command_digest", rr->command_digest,
 	    sizeof rr->command_digest, &bad);
-	get_str(m, "operation_id", rr->op_id, sizeof rr->op_id, &bad);
-	get_int(m, "vm_pid", 1, INT32_MAX, &pid, &bad);
-	get_int(m, "vm_start_time", 0, INT64_MAX, &start, &bad);
-	get_int(m, "worker_pid", 0, INT32_MAX, &wpid, &bad);
-	get_int(m, "supervisor_pid", 0, INT32_MAX, &spid, &bad);
-	get_int(m, "generation", 0, INT64_MAX, &gen, &bad);
-	get_int(m, "written_at", 0, INT64_MAX, &at, &bad);
+	mval_get_str(m, "operation_id", rr->op_id, sizeof rr->op_id, &bad);
+	mval_get_int(m, "vm_pid", 1, INT32_MAX, &pid, &bad);
+	mval_get_int(m, "vm_start_time", 0, INT64_MAX, &start, &bad);
+	mval_get_int(m, "worker_pid", 0, INT32_MAX, &wpid, &bad);
+	mval_get_int(m, "supervisor_pid", 0, INT32_MAX, &spid, &bad);
+	mval_get_int(m, "generation", 0, INT64_MAX, &gen, &bad);
+	mval_get_int(m, "written_at", 0, INT64_MAX, &at, &bad);
 	mdoc_free(doc);
 	if (bad != NULL) {
 		snprintf(cause, len, "field %s missing or invalid", bad);

@@ -398,6 +398,26 @@ int records_tail_poll(struct records_tail *, const struct records_cbs *,
     void *);
 void records_tail_close(struct records_tail *);
 
+/* atomicfile.c */
+int atomicfile_write(const char *, const void *, size_t);
+int atomicfile_read(const char *, size_t, char **, size_t *, char *, size_t);
+
+/* leasefile.c: the record of one tool VM, <zone dir>/leases/<lease id>. */
+struct lease_record {
+	char		zone[ZONE_NAME_MAX + 1];
+	char		state_dir[1024];
+	char		boot_id[40];
+	struct lease_info info;
+	pid_t		worker_pid;
+	pid_t		supervisor_pid;
+	int64_t		written_at_ms;
+};
+int leasefile_write(const char *, const struct lease_record *);
+int leasefile_read(const char *, struct lease_record *, char *, size_t);
+int leasefile_delete(const char *, const char *);
+int leasefile_list(const char *, char ***, size_t *);
+int leasefile_alive(const struct lease_record *);
+
 /* runtime.c: the runtime record of a zone's gateway VM. */
 struct runtime_record {
 	char		zone[ZONE_NAME_MAX + 1];
@@ -489,6 +509,10 @@ struct zone_vm {
 
 /* health.c: the probes of a zone's gateway. */
 struct health;
+/* lease.c: the tool VMs a worker lends out. */
+struct leases;
+/* Why the leases of a zone are released all at once. */
+enum { LR_STOP, LR_RESTART };
 
 /* zone.c: the worker's zone, driven by zone_fsm.c. */
 #define ZONE_PENDING_MAX 8
@@ -541,6 +565,11 @@ struct zone {
 	void				(*await_ready)(struct zone *);
 	void				(*health_answered)(struct zone *,
 					    const struct msg_health_result *);
+	struct leases			*leases;	/* [tool-vm]'s tool VMs */
+	void				(*lease_done)(struct zone *,
+					    const struct msg_lease_done *);
+	void				(*leases_report)(struct zone *,
+					    const struct msg_leases *);
 };
 
 struct zone *zone_new(struct ev_loop *, const struct config *,
@@ -590,6 +619,16 @@ int zone_unsafe(struct zone *, int);
 int zone_reset(struct zone *, int);
 int zone_readiness_failed(struct zone *, int);
 
+void zone_append(struct zone *, struct record *);
+/* lease.c */
+struct leases *lease_table_new(struct zone *);
+void lease_table_free(struct leases *);
+void lease_adopt_leftovers(struct zone *);
+void lease_request(struct zone *, const struct msg_lease_op *);
+void lease_release_all(struct zone *, int);
+int lease_busy(const struct zone *);
+int lease_count(const struct zone *);
+void lease_publish(struct zone *);
 /* health.c */
 void health_config_copy(struct health_config *, const struct health_config *);
 int health_config_from_msg(struct health_config *,
