@@ -1397,6 +1397,9 @@ cfg_zone_cmp(const void *a, const void *b)
 	return strcmp(za->name, zb->name);
 }
 
+static void cfg_check_tool_ports(struct cfg_parse *,
+    const struct zone_config *, const struct zone_config *);
+
 /* Checks that span files: unique ports, socket path length. */
 static void
 cfg_check(struct config *cfg, struct config_errors *errs)
@@ -1422,8 +1425,33 @@ cfg_check(struct config *cfg, struct config_errors *errs)
 				    cfg->zones[i]->ingress_port,
 				    cfg->zones[j]->name);
 			}
+			cfg_check_tool_ports(&p, cfg->zones[i], cfg->zones[j]);
+			cfg_check_tool_ports(&p, cfg->zones[j], cfg->zones[i]);
 		}
 	}
+}
+
+/* Zone a's [tool-vm] ports must not meet zone b's (b before a for overlaps). */
+static void
+cfg_check_tool_ports(struct cfg_parse *p, const struct zone_config *a,
+    const struct zone_config *b)
+{
+	const struct tool_vm_config *ta = &a->tool_vm, *tb = &b->tool_vm;
+	int alast = ta->base_port + ta->max_leases - 1;
+
+	if (ta->max_leases == 0)
+		return;
+	p->file = a->file;
+	if (b->ingress_port >= ta->base_port && b->ingress_port <= alast)
+		cfg_error(p, 0, "tool-vm", "base_port", "ports %d-%d include "
+		    "the ingress_port of zone %s", ta->base_port, alast,
+		    b->name);
+	if (tb->max_leases > 0 && strcmp(a->name, b->name) > 0 &&
+	    ta->base_port <= tb->base_port + tb->max_leases - 1 &&
+	    tb->base_port <= alast)
+		cfg_error(p, 0, "tool-vm", "base_port", "ports %d-%d overlap "
+		    "the [tool-vm] ports %d-%d of zone %s", ta->base_port, alast,
+		    tb->base_port, tb->base_port + tb->max_leases - 1, b->name);
 }
 
 /*

@@ -50,6 +50,8 @@ static void worker_op_done(struct zone *, const struct zone_result *);
 static void worker_escalate(struct zone *, const struct msg_escalate *);
 static void worker_health_answered(struct zone *,
     const struct msg_health_result *);
+static void worker_lease_done(struct zone *, const struct msg_lease_done *);
+static void worker_leases_report(struct zone *, const struct msg_leases *);
 static void worker_dispatch_parent(struct peer *, const struct mdoc *, void *);
 static void worker_lose_parent(const char *);
 static void worker_bad_frame(struct peer *, const char *, void *);
@@ -184,6 +186,20 @@ worker_health_answered(struct zone *z, const struct msg_health_result *m)
 	worker_send(msg_pack_health_result(m));
 }
 
+/* Answer the parent's lease request. */
+static void
+worker_lease_done(struct zone *z, const struct msg_lease_done *m)
+{
+	worker_send(msg_pack_lease_done(m));
+}
+
+/* Tell the parent the zone's lease table. */
+static void
+worker_leases_report(struct zone *z, const struct msg_leases *m)
+{
+	worker_send(msg_pack_leases(m));
+}
+
 /* Hand a failure to the parent's recovery policy. */
 static void
 worker_escalate(struct zone *z, const struct msg_escalate *esc)
@@ -222,6 +238,7 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	struct msg_zone_arm arm;
 	struct msg_zone_op op;
 	static struct msg_zone_health mh;	/* not on the thread's small stack */
+	struct msg_lease_op lop;
 	struct health_config hc;
 	const char *cause;
 	struct msgr r;
@@ -295,6 +312,13 @@ worker_dispatch_parent(struct peer *p, const struct mdoc *doc, void *arg)
 	case MSG_ZONE_RESET:
 	case MSG_ZONE_CREDENTIALS_REFRESH:
 		worker_zone_op(type, &r);
+		break;
+	case MSG_LEASE_OP:
+		if (msg_unpack_lease_op(&r, &lop) != 0) {
+			worker_bad_frame(p, "malformed lease request", arg);
+			return;
+		}
+		lease_request(worker_zone, &lop);
 		break;
 	case MSG_HEALTH_PROBE:
 		if (msg_unpack_zone_op(&r, &op) != 0) {
@@ -433,6 +457,8 @@ worker_run(void *arg)
 	worker_zone->op_done = worker_op_done;
 	worker_zone->escalate = worker_escalate;
 	worker_zone->health_answered = worker_health_answered;
+	worker_zone->lease_done = worker_lease_done;
+	worker_zone->leases_report = worker_leases_report;
 	if (initial != NULL) {
 		worker_zone->st.state = initial->state;
 		worker_zone->st.desired = initial->desired;
@@ -464,8 +490,11 @@ worker_run(void *arg)
 		    "another process: an earlier worker of this zone is alive",
 		    lockpath);
 		zone_fsm_feed(worker_zone, ZE_OWNER_UNSAFE);
-	} else
+	} else {
 		zone_check_runtime(worker_zone);
+		lease_adopt_leftovers(worker_zone);
+	}
+	lease_publish(worker_zone);
 	worker_report(worker_zone);
 	log_debug("zone %s: worker ready", zc->name);
 	if (a->start_kind != -1)

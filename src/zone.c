@@ -129,6 +129,7 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	health_config_copy(&z->hc, &zc->health);
 	if ((z->health = health_new(z)) != NULL)
 		z->await_ready = zone_ready_by_probe;
+	z->leases = lease_table_new(z);
 	return z;
 }
 
@@ -154,6 +155,7 @@ zone_free(struct zone *z)
 	ev_timer_stop(z->loop, &z->stop_timer);
 	ev_timer_stop(z->loop, &z->sync_timer);
 	health_free(z->health);
+	lease_table_free(z->leases);
 	zone_forget_secrets(z);
 	free(z->credentials_dir);
 	health_config_clear(&z->hc);
@@ -164,12 +166,15 @@ zone_free(struct zone *z)
 	free(z);
 }
 
-/* 1 when nothing is in flight and no VM is held: the worker may exit. */
+/*
+ * 1 when nothing is in flight and no VM is held (a tool VM that would not
+ * die is not waited for): the worker may exit.
+ */
 int
 zone_at_rest(const struct zone *z)
 {
 	return z->op == NULL && TAILQ_EMPTY(&z->queue) && z->vm.pid == 0 &&
-	    (z->st.state == ZS_STOPPED || z->st.state == ZS_FAILED ||
+	    !lease_busy(z) && (z->st.state == ZS_STOPPED || z->st.state == ZS_FAILED ||
 	    z->st.state == ZS_OWNER_UNSAFE);
 }
 
@@ -202,6 +207,25 @@ zone_op_id(const struct zone *z)
 	return z->st.op_id;
 }
 
+/*
+ * Append a record made elsewhere (lease.c) to the zone's lifecycle log,
+ * filling in what every record of the zone carries.
+ */
+void
+zone_append(struct zone *z, struct record *rec)
+{
+	rec->zone = z->zc->name;
+	rec->observed_at_ms = clock_now_ms();
+	if (rec->op_id == NULL)
+		rec->op_id = zone_op_id(z);
+	rec->supervisor_pid = getppid();
+	rec->generation = z->st.generation;
+	records_append(&z->log, rec);
+	z->recorded = 1;
+	if (!ev_is_active(&z->sync_timer))
+		ev_timer_start(z->loop, &z->sync_timer);
+}
+
 /* Append a lifecycle record about this zone. */
 static void
 zone_record(struct zone *z, int kind, const struct vm_ident *prev,
@@ -211,25 +235,18 @@ zone_record(struct zone *z, int kind, const struct vm_ident *prev,
 	struct record rec;
 
 	memset(&rec, 0, sizeof rec);
-	rec.zone = z->zc->name;
 	rec.kind = kind;
-	rec.observed_at_ms = clock_now_ms();
 	rec.op_id = zone_op_id(z);
 	rec.trigger = z->op != NULL ? z->op->trigger : -1;
-	rec.supervisor_pid = getppid();
 	rec.previous_vm = prev != NULL ? *prev : none;
 	rec.current_vm = cur != NULL ? *cur : none;
 	rec.error = error;
 	rec.message = message;
-	rec.generation = z->st.generation;
 	rec.evidence = kind == REC_OWNER_UNSAFE_DETECTED ||
 	    kind == REC_OWNER_UNSAFE_RESOLVED ? z->st.evidence : EVD_NONE;
 	rec.detail = z->st.evidence_detail;
-	records_append(&z->log, &rec);
-	z->recorded = 1;
 	/* Durable soon, off the path a recovery waits on. */
-	if (!ev_is_active(&z->sync_timer))
-		ev_timer_start(z->loop, &z->sync_timer);
+	zone_append(z, &rec);
 }
 
 /* Make the records appended lately durable. */
@@ -385,6 +402,7 @@ zone_submit(struct zone *z, struct zone_op *op)
 		return;
 	}
 	if (op->kind == OP_STOP) {
+		lease_release_all(z, LR_STOP);
 		TAILQ_FOREACH_SAFE(q, &z->queue, entry, next) {
 			if (q->kind == OP_STOP)
 				continue;
@@ -1051,6 +1069,8 @@ zone_cold_start(struct zone *z, int next)
 	}
 	z->st.generation++;
 	zone_record(z, REC_COLD_START_REQUESTED, NULL, NULL, ERR_NONE, NULL);
+	if (z->zc->tool_vm.release_on_restart)
+		lease_release_all(z, LR_RESTART);
 	return zone_spawn(z, ZS_STARTING);
 }
 
@@ -1115,8 +1135,11 @@ zone_checkpoint(struct zone *z, int next)
 	if (z->op == NULL || z->op->answered ||
 	    z->op->generation != z->st.generation)
 		zone_fsm_feed(z, ZE_GENERATION_STALE);
-	else
+	else {
+		if (z->zc->tool_vm.release_on_restart)
+			lease_release_all(z, LR_RESTART);
 		zone_fsm_feed(z, ZE_CHECKPOINT_PASSED);
+	}
 	return next;
 }
 

@@ -1045,6 +1045,26 @@ START_TEST(test_config_tool_vm)
 	expect_error(&errs, "zones.d/beta.conf", 0, "[tool-vm] command: "
 	    "required key is missing");
 	config_errors_free(&errs);
+
+	/* Across zones: no tool port on another zone's ports. */
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\ningress_port = 9102\n");
+	zone_with("beta", "[gateway]\ncommand = /bin/b\n[tool-vm]\n"
+	    "command = /bin/tool\nbase_port = 9100\n");
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/beta.conf", 0, "[tool-vm] base_port: "
+	    "ports 9100-9103 include the ingress_port of zone alpha");
+	config_errors_free(&errs);
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n[tool-vm]\n"
+	    "command = /bin/tool\nbase_port = 9103\nmax_leases = 2\n");
+	load_bad("zonevisor.conf", &errs);
+	expect_error(&errs, "zones.d/beta.conf", 0, "[tool-vm] base_port: "
+	    "ports 9100-9103 overlap the [tool-vm] ports 9103-9104 of zone "
+	    "alpha");
+	ck_assert_uint_eq(errs.n, 1);
+	config_errors_free(&errs);
+	zone_with("alpha", "[gateway]\ncommand = /bin/a\n[tool-vm]\n"
+	    "command = /bin/tool\nbase_port = 9104\n");
+	config_free(load("zonevisor.conf"));
 }
 END_TEST
 
