@@ -107,7 +107,7 @@ atomicfile_read(const char *path, size_t max, char **data, size_t *n,
 		if (got < 0)
 			snprintf(cause, len, "cannot read: %s", strerror(errno));
 		else
-			snprintf(cause, len, "larger than %zu bytes", max - 1);
+			snprintf(cause, len, "%zu bytes or more", max);
 		free(*data);
 		*data = NULL;
 		return -1;
