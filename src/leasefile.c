@@ -24,8 +24,16 @@
 #define LEASEFILE_VERSION	1
 #define LEASEFILE_MAX		8192
 
+static int leasefile_id_ok(const char *);
 static int leasefile_parse(const char *, size_t, struct lease_record *,
     char *, size_t);
+
+/* 1 if id can name a file of the leases directory and nothing else. */
+static int
+leasefile_id_ok(const char *id)
+{
+	return id[0] != '\0' && id[0] != '.' && strchr(id, '/') == NULL;
+}
 
 /* Write lr as dir/<lease id>; -1 (logged) on failure. */
 int
@@ -37,6 +45,11 @@ leasefile_write(const char *dir, const struct lease_record *lr)
 	size_t len;
 	int r;
 
+	if (!leasefile_id_ok(lr->info.id)) {
+		log_warnx("%s: bad lease id \"%s\"", __func__, lr->info.id);
+		msgw_free(w);
+		return -1;
+	}
 	msgw_map_begin(w);
 	msgw_key(w, "version");
 	msgw_int(w, LEASEFILE_VERSION);
@@ -146,7 +159,7 @@ leasefile_parse(const char *buf, size_t n, struct lease_record *lr,
 		snprintf(cause, len, "field %s missing or invalid", bad);
 		return -1;
 	}
-	if (lr->info.id[0] == '\0' || strchr(lr->info.id, '/') != NULL) {
+	if (!leasefile_id_ok(lr->info.id)) {
 		snprintf(cause, len, "field lease_id invalid");
 		return -1;
 	}
