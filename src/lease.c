@@ -61,6 +61,7 @@ struct leases {
 	ev_timer		 idle;		/* at the earliest expiry */
 	char			*dir;		/* <zone dir>/leases */
 	int			 spawn_failing;	/* the last spawn failed */
+	int			 published;	/* the parent heard of the table */
 	char			 spawn_error[MESSAGE_MAX];
 };
 
@@ -172,6 +173,11 @@ lease_publish(struct zone *z)
 
 	if (t == NULL || z->leases_report == NULL)
 		return;
+	/* A zone without [tool-vm] (and without leftovers) has nothing to say. */
+	if (z->zc->tool_vm.max_leases == 0 && TAILQ_EMPTY(&t->list) &&
+	    !t->published)
+		return;
+	t->published = 1;
 	memset(&m, 0, sizeof m);
 	m.n = (size_t)lease_count(z);
 	m.leases = xcalloc(m.n > 0 ? m.n : 1, sizeof *m.leases);
