@@ -661,8 +661,8 @@ cmd_events(int argc, char **argv)
 	const char *zone;
 	size_t i;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "+n:f")) != -1) {
+	optind = 0;	/* start afresh, permuting: events zone -n N works */
+	while ((ch = getopt(argc, argv, "n:f")) != -1) {
 		switch (ch) {
 		case 'n':
 			if (parse_int(optarg, 0, 1000000, &n) != 0)
