@@ -10,9 +10,10 @@
  * gets an error answer and the connection is closed, a client that stays
  * silent with a half-written frame is timed out, and past
  * CONTROL_MAX_CLIENTS connections are refused.  None of it reaches a zone.
- * Status answers come from the parent's cache and never wait on a worker;
- * start, stop and restart answer when the worker reports the operation
- * finished, unless the client asked not to wait.
+ * Status answers and lease lists come from the parent's cache and never
+ * wait on a worker; start, stop and restart answer when the worker reports
+ * the operation finished, unless the client asked not to wait, and lease
+ * acquire, renew and release when the worker has done them.
  */
 #include "config.h"
 
@@ -59,6 +60,7 @@ struct wait {
 	struct reqid		 id;
 	char			 zone[ZONE_NAME_MAX + 1];
 	char			 op_id[OP_ID_MAX];
+	int			 lease_op;	/* LOP_* of a lease, or -1 */
 };
 TAILQ_HEAD(wait_list, wait);
 
@@ -118,8 +120,22 @@ static void control_health(struct client *, const struct reqid *,
     const struct mval *);
 static void control_reset(struct client *, const struct reqid *,
     const struct mval *, const struct mval *);
-static void control_wait(struct client *, const struct reqid *, const char *,
-    const char *);
+static struct wait *control_wait(struct client *, const struct reqid *,
+    const char *, const char *);
+static const struct mval *control_arg(const struct mval *, const char *);
+static int control_zone_opt(struct client *, const struct reqid *,
+    const struct mval *, struct zone_worker **);
+static void control_lease(struct client *, const struct reqid *,
+    const struct mval *, const struct mval *);
+static int control_lease_args(struct client *, const struct reqid *,
+    const struct mval *, struct msg_lease_op *);
+static int control_lease_id_arg(struct client *, const struct reqid *,
+    const struct mval *, char *, size_t);
+static int control_owner_valid(const char *);
+static void control_lease_list(struct client *, const struct reqid *,
+    const struct mval *);
+static void control_lease_refused(struct client *, const struct reqid *,
+    const struct zone_worker *, const char *);
 static void control_reload(struct client *, const struct reqid *,
     const struct mval *);
 static void control_reqid_free(struct reqid *);
@@ -674,8 +690,8 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
 	control_wait(c, id, name, op_id);
 }
 
-/* Answer id when operation op_id of zone ends. */
-static void
+/* Answer id when operation op_id of zone ends; the wait, to mark. */
+static struct wait *
 control_wait(struct client *c, const struct reqid *id, const char *zone,
     const char *op_id)
 {
@@ -685,8 +701,10 @@ control_wait(struct client *c, const struct reqid *id, const char *zone,
 	control_reqid_copy(&wt->id, id);
 	snprintf(wt->zone, sizeof wt->zone, "%s", zone);
 	snprintf(wt->op_id, sizeof wt->op_id, "%s", op_id);
+	wt->lease_op = -1;
 	TAILQ_INSERT_TAIL(&waits, wt, entry);
 	c->nwaits++;
+	return wt;
 }
 
 /* version: the daemon's version and protocol. */
@@ -861,6 +879,287 @@ control_reset(struct client *c, const struct reqid *id,
 	control_reply(c, w);
 }
 
+/* Argument key of args, or NULL when absent or nil. */
+static const struct mval *
+control_arg(const struct mval *args, const char *key)
+{
+	const struct mval *v = args != NULL ? mval_get(args, key) : NULL;
+
+	return v != NULL && mval_kind(v) != MV_NIL ? v : NULL;
+}
+
+/*
+ * The zone a request may name: *zw is it, or NULL when it names none.
+ * Returns -1 after answering with the error.
+ */
+static int
+control_zone_opt(struct client *c, const struct reqid *id,
+    const struct mval *zone, struct zone_worker **zw)
+{
+	char name[ZONE_NAME_MAX + 1];
+
+	*zw = NULL;
+	if (zone == NULL)
+		return 0;
+	if (mval_strcpy(zone, name, sizeof name) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "zone must be a zone name of at most %d characters",
+		    ZONE_NAME_MAX);
+		return -1;
+	}
+	if ((*zw = parent_zone(name)) == NULL) {
+		control_error(c, id, names_ctl_error(CTLERR_UNKNOWN_ZONE),
+		    "unknown zone: %s", name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * lease [zone] args {op, lease, ttl_ms, owner, force} (DESIGN §7): acquire
+ * a tool VM of zone; renew or release a lease, whose zone is found in the
+ * workers' lease tables (zone, if given, must be it); or list the leases.
+ * list is answered from the parent's cache, the others once the worker
+ * has done them (control_lease_done).
+ */
+static void
+control_lease(struct client *c, const struct reqid *id,
+    const struct mval *zone, const struct mval *args)
+{
+	struct zone_worker *zw, *given;
+	struct msg_lease_op m;
+	struct wait *wt;
+	const char *cause;
+	char lid[OP_ID_MAX];
+
+	if (control_lease_args(c, id, args, &m) != 0)
+		return;
+	if (m.op == LOP_LIST) {
+		control_lease_list(c, id, zone);
+		return;
+	}
+	if (m.op == LOP_ACQUIRE) {
+		zw = control_zone_arg(c, id, "lease acquire", zone);
+		if (zw == NULL)
+			return;
+	} else {
+		if (control_zone_opt(c, id, zone, &given) != 0)
+			return;
+		if ((zw = parent_lease_zone(m.lease)) == NULL) {
+			control_error(c, id,
+			    names_ctl_error(CTLERR_UNKNOWN_LEASE),
+			    "no lease %s", m.lease);
+			return;
+		}
+		if (given != NULL && given != zw) {
+			control_error(c, id,
+			    names_ctl_error(CTLERR_LEASE_OF_ANOTHER_ZONE),
+			    "lease %s belongs to zone %s, not %s", m.lease,
+			    zw->zc->name, given->zc->name);
+			return;
+		}
+	}
+	if (c->nwaits >= CONTROL_MAX_WAITS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many requests awaited on one connection");
+		return;
+	}
+	if (parent_lease_op(zw, &m, lid, sizeof lid, &cause) != 0) {
+		control_lease_refused(c, id, zw, cause);
+		return;
+	}
+	wt = control_wait(c, id, zw->zc->name, lid);
+	wt->lease_op = m.op;
+}
+
+/*
+ * A lease request's args into m: op always; lease for renew and release;
+ * ttl_ms for acquire and renew; owner for acquire; force for release.  An
+ * argument that is malformed, or given to an op it does not apply to, is a
+ * bad request.  Returns -1 after answering with the error.
+ */
+static int
+control_lease_args(struct client *c, const struct reqid *id,
+    const struct mval *args, struct msg_lease_op *m)
+{
+	const char *bad = names_ctl_error(CTLERR_BAD_REQUEST);
+	const struct mval *v;
+	char name[16];
+	int op;
+
+	memset(m, 0, sizeof *m);
+	if ((v = control_arg(args, "op")) == NULL ||
+	    mval_strcpy(v, name, sizeof name) != 0 ||
+	    (op = names_lease_op_parse(name)) == -1) {
+		control_error(c, id, bad, "args.op must be acquire, renew, "
+		    "release or list");
+		return -1;
+	}
+	m->op = op;
+	if ((v = control_arg(args, "lease")) != NULL || op == LOP_RENEW ||
+	    op == LOP_RELEASE) {
+		if (op != LOP_RENEW && op != LOP_RELEASE) {
+			control_error(c, id, bad, "args.lease applies to renew "
+			    "and release only");
+			return -1;
+		}
+		if (control_lease_id_arg(c, id, v, m->lease,
+		    sizeof m->lease) != 0)
+			return -1;
+	}
+	if ((v = control_arg(args, "ttl_ms")) != NULL) {
+		if (op != LOP_ACQUIRE && op != LOP_RENEW) {
+			control_error(c, id, bad, "args.ttl_ms applies to "
+			    "acquire and renew only");
+			return -1;
+		}
+		if (mval_int(v, &m->ttl_ms) != 0 || (m->ttl_ms != 0 &&
+		    (m->ttl_ms < LEASE_TTL_MIN_MS ||
+		    m->ttl_ms > LEASE_TTL_MAX_MS))) {
+			control_error(c, id, bad, "args.ttl_ms must be 0 (the "
+			    "default) or an integer from %d to %lld",
+			    LEASE_TTL_MIN_MS, (long long)LEASE_TTL_MAX_MS);
+			return -1;
+		}
+	}
+	if ((v = control_arg(args, "owner")) != NULL) {
+		if (op != LOP_ACQUIRE) {
+			control_error(c, id, bad, "args.owner applies to "
+			    "acquire only");
+			return -1;
+		}
+		if (mval_strcpy(v, m->owner, sizeof m->owner) != 0 ||
+		    !control_owner_valid(m->owner)) {
+			control_error(c, id, bad, "args.owner must be 1 to %d "
+			    "printable ASCII characters without spaces",
+			    LEASE_OWNER_MAX - 1);
+			return -1;
+		}
+	}
+	if ((v = control_arg(args, "force")) != NULL) {
+		if (op != LOP_RELEASE) {
+			control_error(c, id, bad, "args.force applies to "
+			    "release only");
+			return -1;
+		}
+		if (mval_bool(v, &m->force) != 0) {
+			control_error(c, id, bad, "args.force must be true or "
+			    "false");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * args.lease (v, NULL when absent) into buf.  An id too long to be one is
+ * no lease anyone holds: unknown-lease, like any other.  Returns -1 after
+ * answering with the error.
+ */
+static int
+control_lease_id_arg(struct client *c, const struct reqid *id,
+    const struct mval *v, char *buf, size_t size)
+{
+	const char *s;
+	size_t len;
+
+	if (v == NULL || (s = mval_str(v, &len)) == NULL || len == 0 ||
+	    memchr(s, '\0', len) != NULL) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.lease must be a lease id");
+		return -1;
+	}
+	if (len >= size) {
+		control_error(c, id, names_ctl_error(CTLERR_UNKNOWN_LEASE),
+		    "no lease %.*s%s", (int)(len > 64 ? 64 : len), s,
+		    len > 64 ? "..." : "");
+		return -1;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+/* 1 if s is a lease owner: 1 or more printable ASCII characters, no space. */
+static int
+control_owner_valid(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < '!' || *s > '~')
+			return 0;
+	return 1;
+}
+
+/*
+ * lease list [zone]: {leases, slots} from the workers' last lease tables,
+ * by zone and then slot; slots has one entry per zone with [tool-vm].
+ */
+static void
+control_lease_list(struct client *c, const struct reqid *id,
+    const struct mval *zone)
+{
+	struct zone_worker *only, *zw;
+	struct msgw *w;
+	size_t i, j;
+
+	if (control_zone_opt(c, id, zone, &only) != 0)
+		return;
+	w = control_answer(id, 1);
+	msgw_key(w, "result");
+	msgw_map_begin(w);
+	msgw_key(w, "leases");
+	msgw_array_begin(w);
+	for (i = 0; i < parent_zone_count(); i++) {
+		zw = parent_zone_at(i);
+		if (only != NULL && zw != only)
+			continue;
+		for (j = 0; j < zw->nleases; j++)
+			status_pack_lease(w, zw->zc->name, &zw->leases[j]);
+	}
+	msgw_array_end(w);
+	msgw_key(w, "slots");
+	msgw_array_begin(w);
+	for (i = 0; i < parent_zone_count(); i++) {
+		zw = parent_zone_at(i);
+		if ((only != NULL && zw != only) ||
+		    zw->zc->tool_vm.max_leases == 0)
+			continue;
+		status_pack_slots(w, zw);
+	}
+	msgw_array_end(w);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
+/* Answer a lease request parent_lease_op refused with cause, saying why. */
+static void
+control_lease_refused(struct client *c, const struct reqid *id,
+    const struct zone_worker *zw, const char *cause)
+{
+	const char *name = zw->zc->name;
+
+	if (strcmp(cause, names_ctl_error(CTLERR_SHUTTING_DOWN)) == 0)
+		control_error(c, id, cause, "zonevisord is shutting down");
+	else if (strcmp(cause, names_ctl_error(CTLERR_RELOADING)) == 0)
+		control_error(c, id, cause, "zone %s: a reload is replacing "
+		    "its worker; try again once it is done", name);
+	else if (strcmp(cause, names_ctl_error(CTLERR_NO_TOOL_VM)) == 0)
+		control_error(c, id, cause, "zone %s has no [tool-vm]", name);
+	else if (strcmp(cause, names_ctl_error(CTLERR_ZONE_NOT_RUNNING)) == 0)
+		control_error(c, id, cause, "zone %s is %s: tool VMs are lent "
+		    "only while its gateway runs", name,
+		    names_state(zw->st.state));
+	else if (strcmp(cause, names_ctl_error(CTLERR_WORKER_UNAVAILABLE)) == 0)
+		control_error(c, id, cause, "zone %s: its worker is not "
+		    "available", name);
+	else
+		control_error(c, id, cause, "zone %s: lease request refused",
+		    name);
+}
+
 /*
  * reload [args.dry_run]: load the configuration again and answer with the
  * plan (the reload goes on after the answer: retired workers still stop),
@@ -1006,6 +1305,9 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 	case CTL_RELOAD:
 		control_reload(c, &id, args);
 		break;
+	case CTL_LEASE:
+		control_lease(c, &id, zone, args);
+		break;
 	}
 done:
 	control_reqid_free(&id);
@@ -1097,6 +1399,53 @@ control_health_done(const char *zone, const struct msg_health_result *m)
 		msgw_key(w, "detail");
 		msgw_str(w, m->detail);
 		msgw_map_end(w);
+		msgw_map_end(w);
+		control_wait_done(wt, w);
+	}
+}
+
+/*
+ * A worker did a lease request (or refused it): answer whoever waits with
+ * {zone, lease} (and released: true for a release), or with the worker's
+ * error {code, message, lease}, lease nil when it named none.
+ */
+void
+control_lease_done(const char *zone, const struct msg_lease_done *m)
+{
+	struct wait *wt, *next;
+	struct msgw *w;
+
+	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
+		if (wt->lease_op == -1 || strcmp(wt->zone, zone) != 0 ||
+		    strcmp(wt->op_id, m->id) != 0)
+			continue;
+		w = control_answer(&wt->id, m->ok);
+		if (m->ok) {
+			msgw_key(w, "result");
+			msgw_map_begin(w);
+			msgw_key(w, "zone");
+			msgw_str(w, zone);
+			msgw_key(w, "lease");
+			status_pack_lease(w, zone, &m->lease);
+			if (wt->lease_op == LOP_RELEASE) {
+				msgw_key(w, "released");
+				msgw_bool(w, 1);
+			}
+			msgw_map_end(w);
+		} else {
+			msgw_key(w, "error");
+			msgw_map_begin(w);
+			msgw_key(w, "code");
+			msgw_str(w, m->code);
+			msgw_key(w, "message");
+			msgw_str(w, m->message);
+			msgw_key(w, "lease");
+			if (m->lease.id[0] != '\0')
+				status_pack_lease(w, zone, &m->lease);
+			else
+				msgw_nil(w);
+			msgw_map_end(w);
+		}
 		msgw_map_end(w);
 		control_wait_done(wt, w);
 	}

@@ -1,11 +1,12 @@
 /*
  * parent.c: zonevisord's supervisor process.  It forks one worker per zone
- * over a socketpair, keeps the last status each worker reported (so status
- * requests never wait on a worker), forwards operations, and drives the
- * graceful shutdown.  It is a child subreaper: when a worker dies, the
- * worker's VM is reparented here, and the parent stops it itself (identity
- * checked, stop signal, stop_timeout, SIGKILL) before it forks a new worker
- * for the zone, so that two VMs of one zone are never alive at once.
+ * over a socketpair, keeps the last status and lease table each worker
+ * reported (so status requests and lease lists never wait on a worker),
+ * forwards operations and lease requests, and drives the graceful
+ * shutdown.  It is a child subreaper: when a worker dies, the worker's VM
+ * is reparented here, and the parent stops it itself (identity checked,
+ * stop signal, stop_timeout, SIGKILL) before it forks a new worker for the
+ * zone, so that two VMs of one zone are never alive at once.
  *
  * The recovery policy that decides when a failed zone starts again arrives
  * with the recovery work; until then escalations are logged and a failed
@@ -108,6 +109,9 @@ static void parent_reload_added(struct zone_worker *,
 static void parent_retire(struct zone_worker *, const struct zone_config *);
 static void parent_retire_send(struct zone_worker *);
 static void parent_health_send(struct zone_worker *);
+static void parent_leases_reset(struct zone_worker *);
+static void parent_leases_store(struct zone_worker *, struct msg_leases *);
+static int parent_lease_cmp(const void *, const void *);
 static void parent_retired(struct zone_worker *);
 static void parent_reload_fork(struct zone_worker *, int);
 static int parent_config_has(const struct config *,
@@ -200,6 +204,110 @@ parent_health_probe(struct zone_worker *zw, char *id, size_t len,
 	parent_send(zw, msg_pack_zone_op(MSG_HEALTH_PROBE, &m));
 	snprintf(id, len, "%s", m.op_id);
 	return 0;
+}
+
+/*
+ * Ask zone zw's worker to acquire, renew or release a lease (m, whose id
+ * is set here); the answer comes as MSG_LEASE_DONE under the id that goes
+ * to id.  Returns -1 with *cause (a CTLERR_ name) if it cannot be asked.
+ * The worker takes a malformed request from the parent as fatal, so what
+ * it would refuse is refused here first.
+ */
+int
+parent_lease_op(struct zone_worker *zw, struct msg_lease_op *m, char *id,
+    size_t len, const char **cause)
+{
+	static uint64_t next;
+
+	if ((m->op != LOP_ACQUIRE && m->op != LOP_RENEW &&
+	    m->op != LOP_RELEASE) || (m->op != LOP_ACQUIRE &&
+	    m->lease[0] == '\0') || (m->ttl_ms != 0 &&
+	    (m->ttl_ms < LEASE_TTL_MIN_MS || m->ttl_ms > LEASE_TTL_MAX_MS))) {
+		*cause = names_ctl_error(CTLERR_BAD_REQUEST);
+		return -1;
+	}
+	if (shutting_down) {
+		*cause = names_ctl_error(CTLERR_SHUTTING_DOWN);
+		return -1;
+	}
+	if (zw->retiring) {
+		*cause = names_ctl_error(CTLERR_RELOADING);
+		return -1;
+	}
+	if (zw->zc->tool_vm.max_leases == 0) {
+		*cause = names_ctl_error(CTLERR_NO_TOOL_VM);
+		return -1;
+	}
+	if (zw->link == NULL || !zw->hello) {
+		*cause = names_ctl_error(CTLERR_WORKER_UNAVAILABLE);
+		return -1;
+	}
+	if (m->op == LOP_ACQUIRE && zw->st.state != ZS_RUNNING &&
+	    zw->st.state != ZS_RUNNING_DEGRADED) {
+		*cause = names_ctl_error(CTLERR_ZONE_NOT_RUNNING);
+		return -1;
+	}
+	snprintf(m->id, sizeof m->id, "%s-lease-%llu", zw->zc->name,
+	    (unsigned long long)++next);
+	parent_send(zw, msg_pack_lease_op(m));
+	snprintf(id, len, "%s", m->id);
+	return 0;
+}
+
+/* The zone whose worker last reported lease lease_id, or NULL. */
+struct zone_worker *
+parent_lease_zone(const char *lease_id)
+{
+	size_t i, j;
+
+	if (lease_id[0] == '\0')
+		return NULL;
+	for (i = 0; i < nworkers; i++)
+		for (j = 0; j < workers[i]->nleases; j++)
+			if (strcmp(workers[i]->leases[j].id, lease_id) == 0)
+				return workers[i];
+	return NULL;
+}
+
+/*
+ * Forget zw's lease table: its worker is gone (the next one reports the
+ * leases it adopts) or its configuration changed.  The plane is what the
+ * configuration promises until a worker says otherwise.
+ */
+static void
+parent_leases_reset(struct zone_worker *zw)
+{
+	free(zw->leases);
+	zw->leases = NULL;
+	zw->nleases = 0;
+	zw->tool_plane = zw->zc->tool_vm.max_leases == 0 ? TP_NONE : TP_OK;
+	zw->tool_detail[0] = '\0';
+}
+
+/* Keep a worker's lease table (MSG_LEASES), sorted by slot, for the last. */
+static void
+parent_leases_store(struct zone_worker *zw, struct msg_leases *ml)
+{
+	free(zw->leases);
+	zw->leases = ml->leases;
+	zw->nleases = ml->n;
+	ml->leases = NULL;
+	if (zw->nleases > 1)
+		qsort(zw->leases, zw->nleases, sizeof *zw->leases,
+		    parent_lease_cmp);
+	zw->tool_plane = ml->plane;
+	snprintf(zw->tool_detail, sizeof zw->tool_detail, "%s", ml->detail);
+}
+
+/* qsort: leases by slot, then id. */
+static int
+parent_lease_cmp(const void *a, const void *b)
+{
+	const struct lease_info *la = a, *lb = b;
+
+	if (la->slot != lb->slot)
+		return la->slot < lb->slot ? -1 : 1;
+	return strcmp(la->id, lb->id);
 }
 
 /*
@@ -450,6 +558,8 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 	struct msg_op_done done;
 	struct msg_escalate esc;
 	struct msg_health_result hr;
+	struct msg_lease_done ld;
+	struct msg_leases ml;
 	struct zone_status st;
 	struct msgr r;
 	char op_id[OP_ID_MAX];
@@ -526,6 +636,21 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			return;
 		}
 		control_health_done(zw->zc->name, &hr);
+		break;
+	case MSG_LEASE_DONE:
+		if (msg_unpack_lease_done(&r, &ld) != 0) {
+			parent_bad_frame(p, "malformed lease answer", zw);
+			return;
+		}
+		control_lease_done(zw->zc->name, &ld);
+		break;
+	case MSG_LEASES:
+		if (msg_unpack_leases(&r, &ml) != 0) {
+			free(ml.leases);
+			parent_bad_frame(p, "malformed lease table", zw);
+			return;
+		}
+		parent_leases_store(zw, &ml);
 		break;
 	case MSG_ESCALATE:
 		if (msg_unpack_escalate(&r, &esc) != 0) {
@@ -804,6 +929,7 @@ parent_link_gone(struct peer *p, const char *why, void *arg)
 		    zw->zc->name, (long)zw->pid, why);
 	peer_free(zw->link);
 	zw->link = NULL;
+	parent_leases_reset(zw);
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
 	if (zw->pid != 0 && !expected)
 		kill(zw->pid, SIGKILL);
@@ -863,6 +989,7 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 		peer_free(zw->link);
 		zw->link = NULL;
 	}
+	parent_leases_reset(zw);
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
 	zw->rec_op[0] = '\0';
 	memset(&zw->armed, 0, sizeof zw->armed);
@@ -1396,6 +1523,7 @@ parent_retired(struct zone_worker *zw)
 	}
 	zw->zc = zw->next;
 	zw->next = NULL;
+	parent_leases_reset(zw);
 	recovery_init(&zw->rec, &zw->zc->recovery,
 	    (uint32_t)getpid() ^ (uint32_t)clock_mono_ms());
 	zw->failure = 0;
@@ -1488,6 +1616,7 @@ parent_zone_remove(struct zone_worker *zw)
 	ev_timer_stop(parent_loop, &zw->respawn_timer);
 	ev_timer_stop(parent_loop, &zw->rec_timer);
 	peer_free(zw->link);
+	free(zw->leases);
 	free(zw);
 }
 
@@ -1895,6 +2024,7 @@ parent_zone_new(const struct zone_config *zc)
 	zw->st.exit_code = -1;
 	zw->st.eligible = 1;
 	zw->st.health_ok = -1;
+	parent_leases_reset(zw);
 	ev_timer_init(&zw->orphan_timer, parent_orphan_timer_cb, 0., 0.);
 	zw->orphan_timer.data = zw;
 	ev_timer_init(&zw->respawn_timer, parent_respawn_cb, 0., 0.);
@@ -2006,6 +2136,7 @@ parent_main(struct config *cfg)
 	log_info("zonevisord stopped");
 	for (i = 0; i < nworkers; i++) {
 		peer_free(workers[i]->link);
+		free(workers[i]->leases);
 		free(workers[i]);
 	}
 	free(workers);

@@ -1,8 +1,10 @@
 /*
- * status.c: what zonectl status and diagnose show, packed from the parent's
- * cache of the statuses its workers report (so answering never waits on a
- * worker), plus the liveness the parent observes itself.  The field names
- * are the contract of DESIGN §4 and §11; scripts depend on them.
+ * status.c: what zonectl status, diagnose and lease list show, packed from
+ * the parent's cache of the statuses and lease tables its workers report
+ * (so answering never waits on a worker), plus the liveness the parent
+ * observes itself.  The field names are the contract of DESIGN §4 and §11;
+ * scripts depend on them.  Times are realtime ms since the epoch under
+ * plain names (since, at, expires_at), durations carry _ms or _s.
  */
 #include "config.h"
 
@@ -238,7 +240,7 @@ status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	msgw_key(w, "recovery");
 	status_pack_recovery(w, &zw->rec, now);
 	msgw_key(w, "leases");
-	msgw_int(w, 0);
+	msgw_int(w, (int64_t)status_lease_count(zw, -1));
 	msgw_key(w, "operation_id");
 	msgw_str(w, st->op_id[0] != '\0' ? st->op_id : NULL);
 	msgw_key(w, "generation");
@@ -398,8 +400,98 @@ status_pack_diagnose(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	msgw_str(w, zw->link != NULL && zw->hello ? "up" : "down");
 	msgw_map_end(w);
 	msgw_key(w, "tool_vm_plane");
-	msgw_key(w, "none");
+	msgw_str(w, names_tool_plane(zw->tool_plane));
+	msgw_key(w, "tool_vm_detail");
+	msgw_str(w, zw->tool_detail[0] != '\0' ? zw->tool_detail : NULL);
+	msgw_key(w, "leases");
+	msgw_int(w, (int64_t)status_lease_count(zw, -1));
+	msgw_key(w, "quarantined");
+	msgw_int(w, (int64_t)status_lease_count(zw, LS_QUARANTINED));
 	msgw_key(w, "recovery");
 	status_pack_recovery(w, &zw->rec, now);
+	msgw_map_end(w);
+}
+
+/*
+ * The leases of zw's last lease table in state (LS_*), or all of them for
+ * -1.  Every lease holds its slot until it is gone, whatever its state, so
+ * the count of all is the number of slots taken.
+ */
+size_t
+status_lease_count(const struct zone_worker *zw, int state)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < zw->nleases; i++)
+		if (state == -1 || zw->leases[i].state == state)
+			n++;
+	return n;
+}
+
+/*
+ * One lease of zone: {id, zone, slot, port, state, pid, owner, acquired_at,
+ * renewed_at, expires_at, ttl_ms}; pid, owner and renewed_at are nil when
+ * there is none.  The one shape of a lease in every answer.
+ */
+void
+status_pack_lease(struct msgw *w, const char *zone, const struct lease_info *l)
+{
+	msgw_map_begin(w);
+	msgw_key(w, "id");
+	msgw_str(w, l->id);
+	msgw_key(w, "zone");
+	msgw_str(w, zone);
+	msgw_key(w, "slot");
+	msgw_int(w, l->slot);
+	msgw_key(w, "port");
+	msgw_int(w, l->port);
+	msgw_key(w, "state");
+	msgw_str(w, names_lease_state(l->state));
+	msgw_key(w, "pid");
+	if (l->pid != 0)
+		msgw_int(w, l->pid);
+	else
+		msgw_nil(w);
+	msgw_key(w, "owner");
+	msgw_str(w, l->owner[0] != '\0' ? l->owner : NULL);
+	msgw_key(w, "acquired_at");
+	msgw_int(w, l->acquired_at_ms);
+	msgw_key(w, "renewed_at");
+	if (l->renewed_at_ms != 0)
+		msgw_int(w, l->renewed_at_ms);
+	else
+		msgw_nil(w);
+	msgw_key(w, "expires_at");
+	msgw_int(w, l->expires_at_ms);
+	msgw_key(w, "ttl_ms");
+	msgw_int(w, l->ttl_ms);
+	msgw_map_end(w);
+}
+
+/*
+ * The slots of a zone with [tool-vm]: {zone, max, used, free, quarantined,
+ * plane, detail}; detail is nil when the worker gave none.
+ */
+void
+status_pack_slots(struct msgw *w, const struct zone_worker *zw)
+{
+	size_t used = status_lease_count(zw, -1);
+	size_t max = (size_t)zw->zc->tool_vm.max_leases;
+
+	msgw_map_begin(w);
+	msgw_key(w, "zone");
+	msgw_str(w, zw->zc->name);
+	msgw_key(w, "max");
+	msgw_int(w, (int64_t)max);
+	msgw_key(w, "used");
+	msgw_int(w, (int64_t)used);
+	msgw_key(w, "free");
+	msgw_int(w, used < max ? (int64_t)(max - used) : 0);
+	msgw_key(w, "quarantined");
+	msgw_int(w, (int64_t)status_lease_count(zw, LS_QUARANTINED));
+	msgw_key(w, "plane");
+	msgw_str(w, names_tool_plane(zw->tool_plane));
+	msgw_key(w, "detail");
+	msgw_str(w, zw->tool_detail[0] != '\0' ? zw->tool_detail : NULL);
 	msgw_map_end(w);
 }

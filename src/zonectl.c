@@ -4,7 +4,9 @@
  * --json, as the JSON of the daemon's own answer), and exits with the codes
  * of DESIGN §11 so scripts can tell a failed operation (1) from bad usage
  * (2), a zone that is not running (3), an unknown zone (4), a permission
- * problem (5) and a daemon that does not answer (6).
+ * problem (5) and a daemon that does not answer (6); lease commands add an
+ * unknown lease (9), a lease of another zone (10), no free slot (11) and a
+ * zone without tool VMs (12).
  */
 #include "config.h"
 
@@ -51,6 +53,11 @@ static int cmd_diagnose(int, char **);
 static int cmd_reset(int, char **);
 static int cmd_health(int, char **);
 static int cmd_reload(int, char **);
+static int cmd_lease(int, char **);
+static struct msgw *lease_args(int, const char *, int64_t, const char *, int);
+static void print_lease(const struct mval *);
+static void print_lease_table(const struct mval *);
+static int owner_valid(const char *);
 static void print_names(const struct mval *, const char *, const char *);
 static const struct mval *ctl_zone_request(const char *, const char *,
     struct mdoc **, int *);
@@ -80,6 +87,15 @@ usage(FILE *f, int code)
 	    "                                      clears owner-unsafe evidence (exit 8: nothing to reset)\n"
 	    "  reload [--dry-run]                  load the configuration again; print the plan\n"
 	    "                                      (--dry-run: only print it; exit 1: invalid)\n"
+	    "  lease acquire zone [--ttl D] [--owner NAME]\n"
+	    "                                      lend out a tool VM (exit 11: no free slot,\n"
+	    "                                      12: no [tool-vm], 3: zone not running)\n"
+	    "  lease renew lease [--ttl D] [--zone zone]\n"
+	    "                                      extend a lease by D (default: its own ttl)\n"
+	    "  lease release lease [--force] [--zone zone]\n"
+	    "                                      stop its tool VM and free the slot (exit 9:\n"
+	    "                                      unknown lease, 10: lease of another zone)\n"
+	    "  lease list [zone]                   leases of every zone, or of one\n"
 	    "  version                             client and daemon versions\n"
 	    "--timeout bounds the wait; for start and restart it also bounds the\n"
 	    "operation itself, which fails with recovery-timeout when it passes.\n"
@@ -273,6 +289,16 @@ error_exit_code(const char *code)
 		return ZC_EXIT_UNKNOWN_ZONE;
 	if (strcmp(code, names_ctl_error(CTLERR_NOTHING_TO_RESET)) == 0)
 		return ZC_EXIT_NOTHING;
+	if (strcmp(code, names_ctl_error(CTLERR_ZONE_NOT_RUNNING)) == 0)
+		return ZC_EXIT_NOT_RUNNING;
+	if (strcmp(code, names_ctl_error(CTLERR_UNKNOWN_LEASE)) == 0)
+		return ZC_EXIT_UNKNOWN_LEASE;
+	if (strcmp(code, names_ctl_error(CTLERR_LEASE_OF_ANOTHER_ZONE)) == 0)
+		return ZC_EXIT_LEASE_ZONE;
+	if (strcmp(code, names_ctl_error(CTLERR_NO_FREE_SLOT)) == 0)
+		return ZC_EXIT_NO_SLOT;
+	if (strcmp(code, names_ctl_error(CTLERR_NO_TOOL_VM)) == 0)
+		return ZC_EXIT_NO_TOOL_VM;
 	if (strcmp(code, names_ctl_error(CTLERR_PERMISSION_DENIED)) == 0)
 		return ZC_EXIT_PERMISSION;
 	if (strcmp(code, names_ctl_error(CTLERR_BAD_REQUEST)) == 0 ||
@@ -661,8 +687,8 @@ cmd_events(int argc, char **argv)
 	const char *zone;
 	size_t i;
 
-	optind = 1;
-	while ((ch = getopt(argc, argv, "+n:f")) != -1) {
+	optind = 0;	/* start afresh, permuting: events zone -n N works */
+	while ((ch = getopt(argc, argv, "n:f")) != -1) {
 		switch (ch) {
 		case 'n':
 			if (parse_int(optarg, 0, 1000000, &n) != 0)
@@ -835,8 +861,18 @@ cmd_diagnose(int argc, char **argv)
 	printf("worker:          pid %lld, %s, link %s\n",
 	    (long long)int_field(v, "pid", 0), alive ? "alive" : "not running",
 	    str_field(v, "link", a, sizeof a));
-	printf("tool VMs:        %s\n", str_field(d, "tool_vm_plane", a,
+	printf("tool VMs:        %s", str_field(d, "tool_vm_plane", a,
 	    sizeof a));
+	if (strcmp(a, "none") != 0) {
+		v = mval_get(d, "tool_vm_detail");
+		if (v != NULL && mval_kind(v) == MV_STR)
+			printf(": %s", str_field(d, "tool_vm_detail", b,
+			    sizeof b));
+		printf(" (%lld leases, %lld quarantined)",
+		    (long long)int_field(d, "leases", 0),
+		    (long long)int_field(d, "quarantined", 0));
+	}
+	putchar('\n');
 	v = mval_get(d, "recovery");
 	printf("recovery:        %s\n", str_field(v, "state", a, sizeof a));
 	mdoc_free(doc);
@@ -1016,6 +1052,250 @@ cmd_reload(int argc, char **argv)
 	return rc;
 }
 
+/* 1 if s is a lease owner: 1 to 64 printable ASCII characters, no space. */
+static int
+owner_valid(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n >= LEASE_OWNER_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] < '!' || s[i] > '~')
+			return 0;
+	return 1;
+}
+
+/* The args of a lease request: {op, lease?, ttl_ms?, owner?, force?}. */
+static struct msgw *
+lease_args(int op, const char *lease, int64_t ttl, const char *owner,
+    int force)
+{
+	struct msgw *args = msgw_new();
+
+	msgw_map_begin(args);
+	msgw_key(args, "op");
+	msgw_str(args, names_lease_op(op));
+	if (lease != NULL) {
+		msgw_key(args, "lease");
+		msgw_str(args, lease);
+	}
+	if (ttl > 0) {
+		msgw_key(args, "ttl_ms");
+		msgw_int(args, ttl);
+	}
+	if (owner != NULL) {
+		msgw_key(args, "owner");
+		msgw_str(args, owner);
+	}
+	if (op == LOP_RELEASE) {
+		msgw_key(args, "force");
+		msgw_bool(args, force);
+	}
+	msgw_map_end(args);
+	return args;
+}
+
+/* A lease as aligned "key: value" lines, its expiry in local time. */
+static void
+print_lease(const struct mval *l)
+{
+	char a[128], when[64];
+	int64_t exp = int_field(l, "expires_at", 0), in;
+	time_t t = (time_t)(exp / 1000);
+	struct tm tm;
+
+	printf("lease:    %s\n", str_field(l, "id", a, sizeof a));
+	printf("zone:     %s\n", str_field(l, "zone", a, sizeof a));
+	printf("slot:     %lld\n", (long long)int_field(l, "slot", -1));
+	printf("port:     %lld\n", (long long)int_field(l, "port", 0));
+	if (int_field(l, "pid", 0) > 0)
+		printf("pid:      %lld\n", (long long)int_field(l, "pid", 0));
+	else
+		printf("pid:      -\n");
+	if (mval_get(l, "owner") != NULL &&
+	    mval_kind(mval_get(l, "owner")) == MV_STR)
+		printf("owner:    %s\n", str_field(l, "owner", a, sizeof a));
+	localtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S %Z", &tm);
+	in = (exp - clock_now_ms()) / 1000;
+	if (in > 0)
+		printf("expires:  %s (in %llds)\n", when, (long long)in);
+	else
+		printf("expires:  %s (now)\n", when);
+}
+
+/* Leases as a table: LEASE ZONE SLOT PORT STATE PID OWNER EXPIRES. */
+static void
+print_lease_table(const struct mval *leases)
+{
+	char id[LEASE_ID_MAX], zone[ZONE_NAME_MAX + 1], state[32];
+	char owner[LEASE_OWNER_MAX], pid[16], in[40];
+	size_t i, n = mval_len(leases), zw = 4, sw = 5, ow = 5;
+	int64_t now = clock_now_ms();
+
+	if (n == 0) {
+		printf("no leases\n");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct mval *l = mval_at(leases, i);
+
+		if (strlen(str_field(l, "zone", zone, sizeof zone)) > zw)
+			zw = strlen(zone);
+		if (strlen(str_field(l, "state", state, sizeof state)) > sw)
+			sw = strlen(state);
+		if (strlen(str_field(l, "owner", owner, sizeof owner)) > ow)
+			ow = strlen(owner);
+	}
+	printf("%-36s  %-*s  %4s  %5s  %-*s  %-7s  %-*s  %s\n", "LEASE",
+	    (int)zw, "ZONE", "SLOT", "PORT", (int)sw, "STATE", "PID", (int)ow,
+	    "OWNER", "EXPIRES");
+	for (i = 0; i < n; i++) {
+		const struct mval *l = mval_at(leases, i);
+		int64_t left = (int_field(l, "expires_at", 0) - now) / 1000;
+
+		if (int_field(l, "pid", 0) > 0)
+			snprintf(pid, sizeof pid, "%lld",
+			    (long long)int_field(l, "pid", 0));
+		else
+			snprintf(pid, sizeof pid, "-");
+		if (left > 0) {
+			format_uptime(left, state, sizeof state);
+			snprintf(in, sizeof in, "in %s", state);
+		} else
+			snprintf(in, sizeof in, "now");
+		printf("%-36s  %-*s  %4lld  %5lld  %-*s  %-7s  %-*s  %s\n",
+		    str_field(l, "id", id, sizeof id), (int)zw,
+		    str_field(l, "zone", zone, sizeof zone),
+		    (long long)int_field(l, "slot", -1),
+		    (long long)int_field(l, "port", 0), (int)sw,
+		    str_field(l, "state", state, sizeof state), pid, (int)ow,
+		    str_field(l, "owner", owner, sizeof owner), in);
+	}
+}
+
+/*
+ * lease acquire zone [--ttl D] [--owner NAME] | renew lease [--ttl D]
+ * [--zone zone] | release lease [--force] [--zone zone] | list [zone]:
+ * one lease request.  What the daemon would refuse as malformed is
+ * refused here first (exit 2), and nothing is sent.
+ */
+static int
+cmd_lease(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "ttl", required_argument, NULL, 't' },
+		{ "owner", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "zone", required_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	/* The options each op takes, as getopt's letters. */
+	static const char *const takes[] = { [LOP_ACQUIRE] = "to",
+	    [LOP_RENEW] = "tz", [LOP_RELEASE] = "fz", [LOP_LIST] = "" };
+	const char *zone = NULL, *owner = NULL, *lease = NULL, *cause, *sub;
+	const struct mval *root, *res, *l;
+	int64_t ttl = 0, start, timeout;
+	struct mdoc *doc;
+	char a[128];
+	int ch, op, i, force = 0, rc = ZC_EXIT_OK;
+
+	if (argc < 2)
+		usage(stderr, ZC_EXIT_USAGE);
+	sub = argv[1];
+	if ((op = names_lease_op_parse(sub)) == -1) {
+		fprintf(stderr, "zonectl: unknown lease command: %s\n", sub);
+		usage(stderr, ZC_EXIT_USAGE);
+	}
+	argc--;
+	argv++;
+	optind = 0;	/* start afresh, permuting: options may follow */
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == '?' || ch == ':')
+			usage(stderr, ZC_EXIT_USAGE);
+		if (strchr(takes[op], ch) == NULL) {
+			for (i = 0; longopts[i].val != ch; i++)
+				;
+			die(ZC_EXIT_USAGE, "lease %s does not take --%s", sub,
+			    longopts[i].name);
+		}
+		switch (ch) {
+		case 't':
+			if (parse_duration(optarg, &ttl, &cause) != 0)
+				die(ZC_EXIT_USAGE, "bad --ttl %s: %s", optarg,
+				    cause);
+			if (ttl < LEASE_TTL_MIN_MS || ttl > LEASE_TTL_MAX_MS)
+				die(ZC_EXIT_USAGE, "bad --ttl %s: a lease "
+				    "lives from 1s to 24h", optarg);
+			break;
+		case 'o':
+			if (!owner_valid(optarg))
+				die(ZC_EXIT_USAGE, "bad --owner %s: 1 to %d "
+				    "printable characters without spaces",
+				    optarg, LEASE_OWNER_MAX - 1);
+			owner = optarg;
+			break;
+		case 'f':
+			force = 1;
+			break;
+		case 'z':
+			zone = optarg;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1 || (argc == 0 && op != LOP_LIST)) {
+		fprintf(stderr, "zonectl: lease %s takes %s\n", sub,
+		    op == LOP_ACQUIRE ? "one zone" : op == LOP_LIST ?
+		    "at most one zone" : "one lease id");
+		usage(stderr, ZC_EXIT_USAGE);
+	}
+	if (op == LOP_RENEW || op == LOP_RELEASE) {
+		lease = argv[0];
+		if (*lease == '\0')
+			die(ZC_EXIT_USAGE, "lease %s needs a lease id", sub);
+	} else if (argc == 1)
+		zone = argv[0];
+	if (zone != NULL && !config_zone_name_valid(zone))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", zone);
+	ctl_connect();
+	start = clock_mono_ms();
+	ctl_send_args("lease", zone, lease_args(op, lease, ttl, owner, force));
+	/* A release waits for the tool VM to stop: up to its stop_timeout. */
+	timeout = timeout_ms > 0 ? timeout_ms : op == LOP_RELEASE ?
+	    WAIT_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
+	doc = ctl_recv(start, timeout);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		rc = print_error(root, zone);
+		mdoc_free(doc);
+		return rc;
+	}
+	res = mval_get(root, "result");
+	if (res == NULL || mval_kind(res) != MV_MAP)
+		die(ZC_EXIT_PROTOCOL, "lease answer without a result");
+	l = op == LOP_LIST ? mval_get(res, "leases") : mval_get(res, "lease");
+	if (l == NULL || mval_kind(l) != (op == LOP_LIST ? MV_ARRAY : MV_MAP))
+		die(ZC_EXIT_PROTOCOL, "lease answer without %s",
+		    op == LOP_LIST ? "leases" : "a lease");
+	if (json) {
+		json_print(stdout, res);
+		putchar('\n');
+	} else if (op == LOP_LIST)
+		print_lease_table(l);
+	else if (op == LOP_RELEASE)
+		printf("released lease %s (zone %s, slot %lld)\n", lease,
+		    str_field(l, "zone", a, sizeof a),
+		    (long long)int_field(l, "slot", -1));
+	else
+		print_lease(l);
+	mdoc_free(doc);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1088,6 +1368,8 @@ main(int argc, char **argv)
 		return cmd_health(argc - 1, argv + 1);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(argc, argv);
+	if (strcmp(cmd, "lease") == 0)
+		return cmd_lease(argc, argv);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
 	usage(stderr, ZC_EXIT_USAGE);
 }

@@ -42,6 +42,10 @@
 #define ZC_EXIT_UNREACHABLE	6	/* no daemon answers on the socket */
 #define ZC_EXIT_PROTOCOL	7	/* the daemon's answer could not be read */
 #define ZC_EXIT_NOTHING		8	/* reset: nothing to reset */
+#define ZC_EXIT_UNKNOWN_LEASE	9	/* lease: no such lease */
+#define ZC_EXIT_LEASE_ZONE	10	/* lease: the lease is another zone's */
+#define ZC_EXIT_NO_SLOT		11	/* lease acquire: every slot is taken */
+#define ZC_EXIT_NO_TOOL_VM	12	/* lease: the zone has no [tool-vm] */
 
 #define KILL_GRACE_MS		5000	/* how long a SIGKILLed VM may take to die */
 #define CONTROL_MAX_CLIENTS	256
@@ -729,6 +733,11 @@ struct zone_worker {
 	int				 reload_run;	/* retiring: start the next worker's VM */
 	int				 health_stale;	/* a reload changed [health] before the
 							   worker's link came: send it then */
+	struct lease_info		*leases;	/* the worker's last MSG_LEASES, by
+							   slot; NULL when none */
+	size_t				 nleases;
+	int				 tool_plane;	/* TP_* of that report */
+	char				 tool_detail[MESSAGE_MAX];
 };
 
 /* reload.c: the plan of a reload. */
@@ -773,6 +782,9 @@ const struct config *parent_config(void);
 int parent_shutting_down(void);
 int64_t parent_started_ms(void);
 int parent_health_probe(struct zone_worker *, char *, size_t, const char **);
+int parent_lease_op(struct zone_worker *, struct msg_lease_op *, char *,
+    size_t, const char **);
+struct zone_worker *parent_lease_zone(const char *);
 int parent_zone_op(struct zone_worker *, int, int, int64_t, char *, size_t,
     const char **);
 int parent_reset(struct zone_worker *, int, char *, size_t, char *, size_t,
@@ -789,6 +801,7 @@ void control_close(void);
 void control_op_done(const char *, const struct msg_op_done *);
 void control_zone_lost(const char *, const char *);
 void control_health_done(const char *, const struct msg_health_result *);
+void control_lease_done(const char *, const struct msg_lease_done *);
 void control_zone_recorded(const char *);
 
 /* client.c */
@@ -839,6 +852,9 @@ void status_pack_supervisor(struct msgw *, int64_t);
 void status_pack_zone(struct msgw *, const struct zone_worker *, int64_t);
 void status_pack_diagnose(struct msgw *, const struct zone_worker *, int64_t);
 const char *status_readiness(const struct zone_status *);
+void status_pack_lease(struct msgw *, const char *, const struct lease_info *);
+void status_pack_slots(struct msgw *, const struct zone_worker *);
+size_t status_lease_count(const struct zone_worker *, int);
 
 /* json.c */
 void json_print(FILE *, const struct mval *);

@@ -41,6 +41,9 @@ static struct msgw *build(const struct field *, size_t);
 static int unpack_any(const void *, size_t);
 static void walk(const struct mval *, int);
 static char *repeat(char, size_t);
+static void sample_lease(struct lease_info *, int);
+static void expect_same_lease(const struct lease_info *,
+    const struct lease_info *);
 
 /*
  * The payload of a finished frame, after checking that its 4-byte
@@ -143,6 +146,9 @@ unpack_any(const void *data, size_t len)
 		struct msg_escalate	esc;
 		struct msg_health_result hr;
 		struct msg_zone_health	zh;
+		struct msg_lease_op	lop;
+		struct msg_lease_done	ld;
+		struct msg_leases	ls;
 	} u;
 	const char *cause;
 	struct mdoc *d;
@@ -182,6 +188,16 @@ unpack_any(const void *data, size_t len)
 		break;
 	case MSG_ZONE_HEALTH:
 		rc = msg_unpack_zone_health(&r, &u.zh);
+		break;
+	case MSG_LEASE_OP:
+		rc = msg_unpack_lease_op(&r, &u.lop);
+		break;
+	case MSG_LEASE_DONE:
+		rc = msg_unpack_lease_done(&r, &u.ld);
+		break;
+	case MSG_LEASES:
+		rc = msg_unpack_leases(&r, &u.ls);
+		free(u.ls.leases);	/* also when unpacking failed */
 		break;
 	default:
 		rc = -1;
@@ -229,6 +245,42 @@ walk(const struct mval *v, int depth)
 		ck_assert_int_eq(mval_kind(v), MV_STR);
 		free(s);
 	}
+}
+
+/* A lease with every field set, told apart by i. */
+static void
+sample_lease(struct lease_info *l, int i)
+{
+	memset(l, 0, sizeof *l);
+	snprintf(l->id, sizeof l->id, "0123abcd-0000-4000-8000-%012d", i);
+	l->slot = i;
+	l->port = 20000 + i;
+	l->state = i % LS__COUNT;
+	l->pid = 4242 + i;
+	l->start_time = UINT64_C(1) << 40 | (uint64_t)i;
+	if (i % 2 == 0)
+		snprintf(l->owner, sizeof l->owner, "agent-%d", i);
+	l->acquired_at_ms = INT64_C(1700000000000) + i;
+	l->renewed_at_ms = i % 2 == 0 ? 0 : INT64_C(1700000060000) + i;
+	l->expires_at_ms = INT64_C(1700003600000) + i;
+	l->ttl_ms = i == 0 ? LEASE_TTL_MAX_MS : LEASE_TTL_MIN_MS + i;
+}
+
+/* Every field of got is that of want. */
+static void
+expect_same_lease(const struct lease_info *got, const struct lease_info *want)
+{
+	ck_assert_str_eq(got->id, want->id);
+	ck_assert_int_eq(got->slot, want->slot);
+	ck_assert_int_eq(got->port, want->port);
+	ck_assert_int_eq(got->state, want->state);
+	ck_assert_int_eq(got->pid, want->pid);
+	ck_assert_uint_eq(got->start_time, want->start_time);
+	ck_assert_str_eq(got->owner, want->owner);
+	ck_assert_int_eq(got->acquired_at_ms, want->acquired_at_ms);
+	ck_assert_int_eq(got->renewed_at_ms, want->renewed_at_ms);
+	ck_assert_int_eq(got->expires_at_ms, want->expires_at_ms);
+	ck_assert_int_eq(got->ttl_ms, want->ttl_ms);
 }
 
 /* A NUL-terminated string of n copies of c. */
@@ -628,6 +680,149 @@ START_TEST(test_msg_escalate_round_trip)
 }
 END_TEST
 
+START_TEST(test_msg_lease_op_round_trip)
+{
+	static const struct msg_lease_op in[] = {
+		{ "alpha-lease-1", LOP_ACQUIRE, "", 0, "agent-1", 0 },
+		{ "alpha-lease-2", LOP_ACQUIRE, "", LEASE_TTL_MIN_MS, "", 0 },
+		{ "alpha-lease-3", LOP_RENEW, "0123abcd-0000-4000-8000-000000000001",
+		    LEASE_TTL_MAX_MS, "", 0 },
+		{ "alpha-lease-4", LOP_RELEASE,
+		    "0123abcd-0000-4000-8000-000000000001", 0, "", 1 },
+	};
+	struct msg_lease_op out, list;
+	struct msgw *w;
+	struct mdoc *d;
+	struct msgr r;
+	size_t i;
+
+	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+		w = msg_pack_lease_op(&in[i]);
+		d = open_frame(w, &r, MSG_LEASE_OP);
+		memset(&out, 0xa5, sizeof out);
+		ck_assert_int_eq(msg_unpack_lease_op(&r, &out), 0);
+		ck_assert_str_eq(out.id, in[i].id);
+		ck_assert_int_eq(out.op, in[i].op);
+		ck_assert_str_eq(out.lease, in[i].lease);
+		ck_assert_int_eq(out.ttl_ms, in[i].ttl_ms);
+		ck_assert_str_eq(out.owner, in[i].owner);
+		ck_assert_int_eq(out.force, in[i].force);
+		mdoc_free(d);
+		msgw_free(w);
+	}
+	/* list is the parent's to answer: never on the link. */
+	list = in[0];
+	list.op = LOP_LIST;
+	w = msg_pack_lease_op(&list);
+	d = open_frame(w, &r, MSG_LEASE_OP);
+	ck_assert_int_ne(msg_unpack_lease_op(&r, &out), 0);
+	mdoc_free(d);
+	msgw_free(w);
+}
+END_TEST
+
+START_TEST(test_msg_lease_done_round_trip)
+{
+	struct msg_lease_done in[3], out;
+	struct msgw *w;
+	struct mdoc *d;
+	struct msgr r;
+	size_t i;
+
+	memset(in, 0, sizeof in);
+	snprintf(in[0].id, sizeof in[0].id, "alpha-lease-1");
+	in[0].ok = 1;
+	snprintf(in[0].message, sizeof in[0].message, "acquired");
+	sample_lease(&in[0].lease, 0);
+	snprintf(in[1].id, sizeof in[1].id, "alpha-lease-2");
+	snprintf(in[1].code, sizeof in[1].code, "%s",
+	    names_ctl_error(CTLERR_NO_FREE_SLOT));
+	snprintf(in[1].message, sizeof in[1].message, "zone alpha: no free "
+	    "slot: all 2 are taken (0 quarantined)");
+	snprintf(in[2].id, sizeof in[2].id, "alpha-lease-3");
+	snprintf(in[2].code, sizeof in[2].code, "%s",
+	    names_ctl_error(CTLERR_LEASE_QUARANTINED));
+	sample_lease(&in[2].lease, 3);
+	in[2].lease.state = LS_QUARANTINED;
+	for (i = 0; i < sizeof in / sizeof in[0]; i++) {
+		w = msg_pack_lease_done(&in[i]);
+		d = open_frame(w, &r, MSG_LEASE_DONE);
+		memset(&out, 0xa5, sizeof out);
+		ck_assert_int_eq(msg_unpack_lease_done(&r, &out), 0);
+		ck_assert_str_eq(out.id, in[i].id);
+		ck_assert_int_eq(out.ok, in[i].ok);
+		ck_assert_str_eq(out.code, in[i].code);
+		ck_assert_str_eq(out.message, in[i].message);
+		expect_same_lease(&out.lease, &in[i].lease);
+		mdoc_free(d);
+		msgw_free(w);
+	}
+}
+END_TEST
+
+START_TEST(test_msg_leases_round_trip)
+{
+	static const size_t counts[] = { 0, 1, 5 };
+	struct lease_info leases[5];
+	struct msg_leases in, out;
+	struct msgw *w;
+	struct mdoc *d;
+	struct msgr r;
+	size_t i, k;
+
+	for (i = 0; i < 5; i++)
+		sample_lease(&leases[i], (int)i);
+	for (k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+		memset(&in, 0, sizeof in);
+		in.plane = counts[k] == 0 ? TP_NONE : counts[k] == 1 ? TP_OK :
+		    TP_DEGRADED;
+		if (in.plane == TP_DEGRADED)
+			snprintf(in.detail, sizeof in.detail, "1 of 5 slots "
+			    "quarantined: their tool VMs would not die");
+		in.leases = leases;
+		in.n = counts[k];
+		w = msg_pack_leases(&in);
+		d = open_frame(w, &r, MSG_LEASES);
+		ck_assert_int_eq(msg_unpack_leases(&r, &out), 0);
+		ck_assert_int_eq(out.plane, in.plane);
+		ck_assert_str_eq(out.detail, in.detail);
+		ck_assert_uint_eq(out.n, in.n);
+		ck_assert_ptr_nonnull(out.leases);
+		for (i = 0; i < out.n; i++)
+			expect_same_lease(&out.leases[i], &leases[i]);
+		free(out.leases);
+		mdoc_free(d);
+		msgw_free(w);
+	}
+}
+END_TEST
+
+START_TEST(test_msg_lease_names)
+{
+	int i;
+
+	for (i = 0; i < LOP__COUNT; i++)
+		ck_assert_int_eq(names_lease_op_parse(names_lease_op(i)), i);
+	for (i = 0; i < LS__COUNT; i++)
+		ck_assert_int_eq(names_lease_state_parse(names_lease_state(i)),
+		    i);
+	for (i = 0; i < TP__COUNT; i++)
+		ck_assert_int_eq(names_tool_plane_parse(names_tool_plane(i)),
+		    i);
+	ck_assert_str_eq(names_lease_op(LOP_ACQUIRE), "acquire");
+	ck_assert_str_eq(names_lease_state(LS_QUARANTINED), "quarantined");
+	ck_assert_str_eq(names_tool_plane(TP_DEGRADED), "degraded");
+	ck_assert_str_eq(names_ctl_error(CTLERR_UNKNOWN_LEASE), "unknown-lease");
+	ck_assert_str_eq(names_ctl_command(CTL_LEASE), "lease");
+	ck_assert_int_eq(names_lease_op_parse("Acquire"), -1);
+	ck_assert_int_eq(names_lease_op_parse(""), -1);
+	ck_assert_int_eq(names_lease_state_parse("expired"), -1);
+	ck_assert_int_eq(names_tool_plane_parse("ok "), -1);
+	ck_assert_str_eq(names_lease_op(LOP__COUNT), "unknown");
+	ck_assert_str_eq(names_lease_state(-1), "unknown");
+}
+END_TEST
+
 START_TEST(test_msg_parse_refuses_empty_and_truncated)
 {
 	struct zone_status st;
@@ -874,6 +1069,29 @@ static const struct field base_zone_health[] = {
 	S("/usr/local/bin/check-gateway --port 8080")
 };
 
+static const struct field base_lease_op[] = {
+	I(MSG_LEASE_OP), S("alpha-lease-1"), S("acquire"), S(""), I(0),
+	S("agent-1"), B(0)
+};
+
+#define LEASE_A	S("0123abcd-0000-4000-8000-000000000000"), I(0), I(20000), \
+	S("active"), I(4242), I(99), S("agent-1"), I(1700000000000), I(0), \
+	I(1700003600000), I(3600000)
+#define LEASE_B	S("0123abcd-0000-4000-8000-000000000001"), I(1), I(20001), \
+	S("quarantined"), I(4243), I(100), S(""), I(1700000000000), \
+	I(1700000060000), I(1700003660000), I(3600000)
+static const struct field base_lease_done[] = {
+	I(MSG_LEASE_DONE), S("alpha-lease-1"), B(1), S(""), S("acquired"),
+	LEASE_A
+};
+
+static const struct field base_leases[] = {
+	I(MSG_LEASES), S("degraded"), S("1 of 2 slots quarantined"), I(2),
+	LEASE_A, LEASE_B
+};
+#undef LEASE_A
+#undef LEASE_B
+
 static const struct {
 	const struct field	*base;
 	size_t			 n;
@@ -881,7 +1099,8 @@ static const struct {
 #define BASE(b) { b, sizeof b / sizeof b[0] }
 	BASE(base_hello), BASE(base_zone_op), BASE(base_status),
 	BASE(base_op_done), BASE(base_escalate), BASE(base_health_result),
-	BASE(base_zone_health),
+	BASE(base_zone_health), BASE(base_lease_op), BASE(base_lease_done),
+	BASE(base_leases),
 #undef BASE
 };
 
@@ -981,6 +1200,44 @@ static const struct {
 	{ "zone health exec as int", 6, REPLACE, 7, I(0) },
 	{ "zone health without exec", 6, DROP, 0, NIL },
 	{ "zone health with an extra field", 6, EXTRA, 0, NIL },
+	{ "lease op unknown op", 7, REPLACE, 2, S("borrow") },
+	{ "lease op list on the link", 7, REPLACE, 2, S("list") },
+	{ "lease op op as int", 7, REPLACE, 2, I(0) },
+	{ "lease op empty id", 7, REPLACE, 1, S("") },
+	{ "lease op renew without a lease", 7, REPLACE, 2, S("renew") },
+	{ "lease op ttl below 1000 ms", 7, REPLACE, 4, I(LEASE_TTL_MIN_MS - 1) },
+	{ "lease op ttl above 24 h", 7, REPLACE, 4, I(LEASE_TTL_MAX_MS + 1) },
+	{ "lease op negative ttl", 7, REPLACE, 4, I(-1000) },
+	{ "lease op owner too long", 7, REPLACE, 5,
+	    S("o123456789o123456789o123456789o123456789o123456789o123456789o1234") },
+	{ "lease op force as int", 7, REPLACE, 6, I(1) },
+	{ "lease op without force", 7, DROP, 0, NIL },
+	{ "lease op with an extra field", 7, EXTRA, 0, NIL },
+	{ "lease done empty id", 8, REPLACE, 1, S("") },
+	{ "lease done failed without code", 8, REPLACE, 2, B(0) },
+	{ "lease done ok as int", 8, REPLACE, 2, I(1) },
+	{ "lease done lease id too long", 8, REPLACE, 5,
+	    S("0123abcd-0000-4000-8000-0000000000000") },
+	{ "lease done negative slot", 8, REPLACE, 6, I(-1) },
+	{ "lease done port 70000", 8, REPLACE, 7, I(70000) },
+	{ "lease done unknown lease state", 8, REPLACE, 8, S("leased") },
+	{ "lease done negative pid", 8, REPLACE, 9, I(-1) },
+	{ "lease done negative expiry", 8, REPLACE, 14, I(-1) },
+	{ "lease done ttl above 24 h", 8, REPLACE, 15, I(LEASE_TTL_MAX_MS + 1) },
+	{ "lease done without ttl", 8, DROP, 0, NIL },
+	{ "lease done with an extra field", 8, EXTRA, 0, NIL },
+	{ "leases unknown plane", 9, REPLACE, 1, S("fine") },
+	{ "leases plane nil", 9, REPLACE, 1, NIL },
+	{ "leases count 3 for 2 leases", 9, REPLACE, 3, I(3) },
+	{ "leases count 1 for 2 leases", 9, REPLACE, 3, I(1) },
+	{ "leases negative count", 9, REPLACE, 3, I(-1) },
+	{ "leases count as string", 9, REPLACE, 3, S("2") },
+	{ "leases negative slot", 9, REPLACE, 5, I(-1) },
+	{ "leases port 70000", 9, REPLACE, 6, I(70000) },
+	{ "leases second lease unknown state", 9, REPLACE, 18, S("gone") },
+	{ "leases second lease owner as int", 9, REPLACE, 21, I(7) },
+	{ "leases without the last field", 9, DROP, 0, NIL },
+	{ "leases with an extra field", 9, EXTRA, 0, NIL },
 };
 
 START_TEST(test_msg_unpack_accepts_bases)
@@ -1618,6 +1875,10 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_op_done_round_trip);
 	tcase_add_test(tc, test_msg_escalate_round_trip);
 	tcase_add_test(tc, test_msg_zone_health_round_trip);
+	tcase_add_test(tc, test_msg_lease_op_round_trip);
+	tcase_add_test(tc, test_msg_lease_done_round_trip);
+	tcase_add_test(tc, test_msg_leases_round_trip);
+	tcase_add_test(tc, test_msg_lease_names);
 	tcase_add_test(tc, test_msg_parse_refuses_empty_and_truncated);
 	tcase_add_test(tc, test_msg_parse_refuses_trailing_bytes);
 	tcase_add_test(tc, test_msg_parse_refuses_invalid_type_byte);

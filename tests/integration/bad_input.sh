@@ -2,10 +2,12 @@
 # Protects: configuration errors (one line each, naming file, line and key;
 # exit 3), bad command lines (exit 2), a second daemon on the same socket
 # (exit 4), zonectl's exit codes (unknown command 2, unknown zone 4,
-# permission 5, no daemon 6), and the control socket's handling of
-# malformed, oversized, truncated and deeply nested frames: an error answer
-# and/or a closed connection, while the daemon goes on answering others and
-# the zones keep their VMs.
+# permission 5, no daemon 6, and for leases unknown lease 9 and no
+# [tool-vm] 12), lease requests with bad arguments (bad-request, naming the
+# argument; zonectl sends nothing for a bad --ttl or --owner), and the
+# control socket's handling of malformed, oversized, truncated and deeply
+# nested frames: an error answer and/or a closed connection, while the
+# daemon goes on answering others and the zones keep their VMs.
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 # --- configuration errors: zonevisord -n
@@ -68,8 +70,79 @@ expect_rc 4 zc stop 'Bad/Name'
 expect_rc 6 "$ZC" -s "$T/nowhere.sock" status
 grep -q "cannot reach zonevisord" "$T/last.err" || fail "unreachable said: $(cat "$T/last.err")"
 
+# Lease requests the parent refuses without asking a worker: no zone here
+# has [tool-vm] (leases.sh takes the paths through a worker).
+lid=01234567-89ab-cdef-0123-456789abcdef
+expect_rc 2 zc lease
+expect_rc 2 zc lease frobnicate alpha
+expect_rc 2 zc lease release
+expect_rc 2 zc lease list alpha beta
+for ttl in 0 bogus 48h 10ms -5s 25h; do
+	expect_rc 2 zc lease acquire alpha --ttl "$ttl"
+	grep -q -- "--ttl" "$T/last.err" || fail "--ttl $ttl said: $(cat "$T/last.err")"
+done
+expect_rc 2 zc lease acquire alpha --owner "two words"
+expect_rc 2 zc lease acquire alpha --owner "$(printf 'o%.0s' $(seq 65))"
+expect_rc 2 zc lease renew "$lid" --force
+expect_rc 2 zc lease release "$lid" --ttl 1h
+expect_rc 12 zc lease acquire alpha --ttl 1h --owner agent-1
+grep -q "no \[tool-vm\]" "$T/last.err" || fail "acquire without [tool-vm] said: $(cat "$T/last.err")"
+expect_rc 4 zc lease acquire gamma
+expect_rc 4 zc lease list gamma
+expect_rc 9 zc lease renew "$lid"
+grep -q "no lease $lid" "$T/last.err" || fail "renew of no lease said: $(cat "$T/last.err")"
+expect_rc 9 zc lease release "$lid" --zone alpha --force
+expect_rc 4 zc lease release "$lid" --zone gamma
+[ "$(zc lease list)" = "no leases" ] || fail "lease list: $(zc lease list)"
+[ "$(zc --json lease list alpha)" = '{"leases":[],"slots":[]}' ] ||
+    fail "lease list --json: $(zc --json lease list alpha)"
+
 # Raw frames.  rawclient prints each answer as JSON, then closed/timeout.
 raw() { "$RAW" -s "$SOCK" "$@"; }
+# The framed msgpack of a JSON value, as hex.
+mp() {
+	python3 -c '
+import json, struct, sys
+def enc(v):
+    if v is None: return b"\xc0"
+    if v is True: return b"\xc3"
+    if v is False: return b"\xc2"
+    if isinstance(v, int): return b"\xd3" + struct.pack(">q", v)
+    if isinstance(v, str):
+        b = v.encode()
+        return b"\xdb" + struct.pack(">I", len(b)) + b
+    if isinstance(v, list):
+        return b"\xdd" + struct.pack(">I", len(v)) + b"".join(map(enc, v))
+    return b"\xdf" + struct.pack(">I", len(v)) + b"".join(enc(k) + enc(x) for k, x in v.items())
+p = enc(json.loads(sys.argv[1]))
+print((struct.pack(">I", len(p)) + p).hex())' "$1"
+}
+# bad_lease ARGS WANT: a lease request with args ARGS (JSON) about zone alpha
+# is refused as a bad request whose message contains WANT.
+bad_lease() {
+	out=$(raw -x "$(mp "{\"v\": 1, \"id\": 1, \"cmd\": \"lease\", \"zone\": \"alpha\", \"args\": $1}")")
+	echo "$out" | grep -q '"code":"bad-request"' && echo "$out" | grep -q -- "$2" ||
+	    fail "lease args $1: $out"
+}
+bad_lease 'null' 'args.op'
+bad_lease '{"op": "borrow"}' 'args.op'
+bad_lease '{"op": 1}' 'args.op'
+bad_lease '{"op": "acquire", "ttl_ms": 999}' 'args.ttl_ms'
+bad_lease '{"op": "acquire", "ttl_ms": 86400001}' 'args.ttl_ms'
+bad_lease '{"op": "acquire", "ttl_ms": "1h"}' 'args.ttl_ms'
+bad_lease '{"op": "acquire", "owner": ""}' 'args.owner'
+bad_lease '{"op": "acquire", "owner": "a\tb"}' 'args.owner'
+bad_lease '{"op": "acquire", "force": true}' 'args.force'
+bad_lease '{"op": "renew"}' 'args.lease'
+bad_lease '{"op": "renew", "lease": 7}' 'args.lease'
+bad_lease '{"op": "renew", "lease": "a\u0000b"}' 'args.lease'
+bad_lease '{"op": "renew", "lease": "x", "owner": "me"}' 'args.owner'
+bad_lease '{"op": "release", "lease": "x", "force": "yes"}' 'args.force'
+bad_lease '{"op": "list", "lease": "x"}' 'args.lease'
+out=$(raw -x "$(mp '{"v": 1, "id": 2, "cmd": "lease", "zone": 7, "args": {"op": "list"}}')")
+echo "$out" | grep -q '"code":"bad-request"' || fail "lease list of zone 7: $out"
+out=$(raw -x "$(mp "{\"v\": 1, \"id\": 3, \"cmd\": \"lease\", \"args\": {\"op\": \"release\", \"lease\": \"$(printf 'x%.0s' $(seq 5000))\"}}")")
+echo "$out" | grep -q '"code":"unknown-lease"' || fail "release of a 5000-byte lease id: $out"
 out=$(raw -n 2 -x 00000003c1c1c1)
 echo "$out" | head -1 | grep -q '"code":"bad-request"' || fail "garbage frame: $out"
 echo "$out" | tail -1 | grep -qx closed || fail "garbage frame did not close: $out"
