@@ -166,7 +166,7 @@ static const struct cfg_key zone_keys[] = {
 	{ "gateway", "umask", set_umask, 0 },
 	{ "secrets", "delivery", set_delivery, 0 },
 	{ "secrets", "timeout", set_secrets_timeout, 0 },
-	{ "tool-vm", "command", set_tool_command, 0 },
+	{ "tool-vm", "command", set_tool_command, 1 },
 	{ "tool-vm", "max_leases", set_max_leases, 0 },
 	{ "tool-vm", "base_port", set_base_port, 0 },
 	{ "tool-vm", "idle_ttl", set_idle_ttl, 0 },
@@ -1099,6 +1099,7 @@ cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
 	if (p->continuation && i < p->nseen) {
 		/* An indented line goes on with the key above it. */
 		char word[80];
+		const char *so_far;
 		char *joined;
 		int r;
 
@@ -1112,9 +1113,11 @@ cfg_handle_key(struct cfg_parse *p, const char *section, const char *name,
 			    "would continue %s; remove the indentation", name);
 			return 0;
 		}
-		if (p->zc->command == NULL)	/* the first line had an error */
+		so_far = strcmp(section, "tool-vm") == 0 ?
+		    p->zc->tool_vm.command : p->zc->command;
+		if (so_far == NULL)	/* the first line had an error */
 			return 1;
-		xasprintf(&joined, "%s %s", p->zc->command, value);
+		xasprintf(&joined, "%s %s", so_far, value);
 		r = k->set(p, joined, &cause);
 		free(joined);
 		if (r != 0) {

@@ -1046,6 +1046,17 @@ START_TEST(test_config_tool_vm)
 	    "required key is missing");
 	config_errors_free(&errs);
 
+	/* A long tool command goes on over indented lines, like the gateway's. */
+	zone_with("beta", "[gateway]\ncommand = /bin/b\n[tool-vm]\n"
+	    "command = /bin/tool --port %%port\n\t--slot %%slot\n"
+	    "base_port = 9100\n");
+	cfg = load("zonevisor.conf");
+	b = config_zone(cfg, "beta");
+	ck_assert_str_eq(b->tool_vm.command, "/bin/tool --port %port --slot %slot");
+	ck_assert_str_eq(b->tool_vm.argv[4], "%slot");
+	ck_assert_ptr_null(b->tool_vm.argv[5]);
+	config_free(cfg);
+
 	/* Across zones: no tool port on another zone's ports. */
 	zone_with("alpha", "[gateway]\ncommand = /bin/a\ningress_port = 9102\n");
 	zone_with("beta", "[gateway]\ncommand = /bin/b\n[tool-vm]\n"

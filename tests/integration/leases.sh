@@ -10,23 +10,29 @@
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 base=$((20000 + RANDOM % 20000))
-tool() {	# ZONE [fake-vm options]: a [tool-vm] command
+tool() {	# ZONE [fake-vm options]: [tool-vm] command, on two lines
 	local z=$1
 	shift
-	echo "$FAKE --marker tool-$z --start-file $T/tool-$z.starts --print port=%port,slot=%slot,lease=%lease,zone=%zone $*"
+	echo "command = $FAKE --marker tool-$z --start-file $T/tool-$z.starts"
+	echo "	--print port=%port,slot=%slot,lease=%lease,zone=%zone $*"
 }
 
 write_config
-zone alpha "$(fake alpha)" "[tool-vm]" "command = $(tool alpha)" \
+mapfile -t l < <(tool alpha)
+zone alpha "$(fake alpha)" "[tool-vm]" "${l[@]}" \
     "max_leases = 2" "base_port = $base" "idle_ttl = 1h"
-zone beta "$(fake beta)" "[tool-vm]" "command = $(tool beta)" \
+mapfile -t l < <(tool beta)
+zone beta "$(fake beta)" "[tool-vm]" "${l[@]}" \
     "max_leases = 1" "base_port = $((base + 10))" "idle_ttl = 1s"
 zone gamma "$(fake gamma)"
-zone delta "$(fake delta)" "autostart = no" "[tool-vm]" \
-    "command = $(tool delta)" "base_port = $((base + 20))"
-zone eps "$(fake eps)" "stop_timeout = 1s" "[tool-vm]" \
-    "command = $(tool eps --ignore-term)" "base_port = $((base + 30))"
-zone keep "$(fake keep)" "[tool-vm]" "command = $(tool keep)" \
+mapfile -t l < <(tool delta)
+zone delta "$(fake delta)" "autostart = no" "[tool-vm]" "${l[@]}" \
+    "base_port = $((base + 20))"
+mapfile -t l < <(tool eps --ignore-term)
+zone eps "$(fake eps)" "stop_timeout = 1s" "[tool-vm]" "${l[@]}" \
+    "base_port = $((base + 30))"
+mapfile -t l < <(tool keep)
+zone keep "$(fake keep)" "[tool-vm]" "${l[@]}" \
     "base_port = $((base + 40))" "release_on_restart = no"
 start_daemon
 for z in alpha beta gamma eps keep; do

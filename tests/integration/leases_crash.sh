@@ -12,7 +12,8 @@
 base=$((20000 + RANDOM % 20000))
 write_config
 zone alpha "$(fake alpha)" "[tool-vm]" \
-    "command = $FAKE --marker tool-alpha --start-file $T/tool.starts --print %port" \
+    "command = $FAKE --marker tool-alpha --start-file $T/tool.starts" \
+    "	--print %port" \
     "max_leases = 2" "base_port = $base"
 start_daemon
 wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start"
