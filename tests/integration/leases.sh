@@ -34,8 +34,10 @@ zone eps "$(fake eps)" "stop_timeout = 1s" "[tool-vm]" "${l[@]}" \
 mapfile -t l < <(tool keep)
 zone keep "$(fake keep)" "[tool-vm]" "${l[@]}" \
     "base_port = $((base + 40))" "release_on_restart = no"
+zone broken "$(fake broken)" "[tool-vm]" "command = $T/no-such-tool %port" \
+    "base_port = $((base + 50))"
 start_daemon
-for z in alpha beta gamma eps keep; do
+for z in alpha beta gamma eps keep broken; do
 	wait_for "$z running" 10 state_is $z running || fail "$z did not start"
 done
 
@@ -143,6 +145,26 @@ zc restart alpha > /dev/null || fail "restart alpha failed"
 wait_for "alpha tool VMs stopped" 5 sh -c "! kill -0 $pid1 2>/dev/null && ! kill -0 $pid2 2>/dev/null" ||
     fail "restart kept alpha's leases"
 [ "$(leases 'len(l)' alpha)" = 0 ] || fail "alpha still lists leases after its restart"
+
+# So does a cold start: the gateway VM dies and is recovered.
+acquire alpha
+pid5=$(lf pid)
+gw=$(zfield alpha pid)
+kill -KILL "$gw"
+gw_replaced() { [ "$(zfield alpha pid)" != "$gw" ] && state_is alpha running; }
+wait_for "alpha cold-started" 10 gw_replaced || fail "alpha was not recovered: $(zfield alpha state)"
+wait_for "alpha running again" 10 state_is alpha running || fail "alpha is $(zfield alpha state)"
+wait_for "tool VM released by the cold start" 5 not_alive "$pid5" || fail "a cold start kept alpha's lease"
+
+# The tool-VM plane: ok with a [tool-vm], none without, failed when the
+# tool VM cannot be spawned (exit 1, no lease, the slot still free).
+dg() { zc --json diagnose "$1" | python3 -c "import json, sys; d = json.load(sys.stdin); print(d['tool_vm_plane'])"; }
+[ "$(dg alpha)" = ok ] || fail "alpha's tool-VM plane is $(dg alpha)"
+[ "$(dg gamma)" = none ] || fail "gamma's tool-VM plane is $(dg gamma)"
+expect_rc 1 zc lease acquire broken
+grep -q "no-such-tool" "$T/last.err" || fail "spawn failure not explained: $(cat "$T/last.err")"
+[ "$(dg broken)" = failed ] || fail "broken's tool-VM plane is $(dg broken)"
+[ "$(leases 'len(l)' broken)" = 0 ] || fail "a failed acquire left a lease"
 
 # A gateway stop releases every lease.
 acquire alpha
