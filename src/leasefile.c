@@ -118,28 +118,15 @@ static int
 leasefile_parse(const char *buf, size_t n, struct lease_record *lr,
     char *cause, size_t len)
 {
-	const char *why = NULL, *bad = NULL;
+	const char *bad = NULL;
 	const struct mval *m;
 	struct mdoc *doc;
-	int64_t version, slot, port, pid, start, at, ttl, wpid, spid, written;
+	int64_t slot, port, pid, start, at, ttl, wpid, spid, written;
 
-	if ((doc = mdoc_parse(buf, n, &why)) == NULL) {
-		snprintf(cause, len, "%s", n == 0 ? "empty file" : why);
+	if ((doc = mdoc_parse_versioned(buf, n, LEASEFILE_VERSION, &bad, cause,
+	    len)) == NULL)
 		return -1;
-	}
 	m = mdoc_root(doc);
-	if (mval_kind(m) != MV_MAP) {
-		snprintf(cause, len, "not a map");
-		mdoc_free(doc);
-		return -1;
-	}
-	if (mval_get_int(m, "version", 0, INT32_MAX, &version, &bad) == 0 &&
-	    version != LEASEFILE_VERSION) {
-		snprintf(cause, len, "version %lld, expected %d",
-		    (long long)version, LEASEFILE_VERSION);
-		mdoc_free(doc);
-		return -1;
-	}
 	mval_get_str(m, "zone", lr->zone, sizeof lr->zone, &bad);
 	mval_get_str(m, "state_dir", lr->state_dir, sizeof lr->state_dir, &bad);
 	mval_get_str(m, "boot_id", lr->boot_id, sizeof lr->boot_id, &bad);

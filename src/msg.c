@@ -921,6 +921,38 @@ mval_get_int(const struct mval *m, const char *key, int64_t min, int64_t max,
 	return 0;
 }
 
+/*
+ * Parse a record file's n bytes: a map whose "version" must be version.
+ * Returns the document, or NULL with a reason in cause.  A missing version
+ * is not refused here: *missing names it, like mval_get_int's.
+ */
+struct mdoc *
+mdoc_parse_versioned(const void *buf, size_t n, int64_t version,
+    const char **missing, char *cause, size_t len)
+{
+	const char *why = NULL;
+	struct mdoc *doc;
+	int64_t v;
+
+	if ((doc = mdoc_parse(buf, n, &why)) == NULL) {
+		snprintf(cause, len, "%s", n == 0 ? "empty file" : why);
+		return NULL;
+	}
+	if (mval_kind(mdoc_root(doc)) != MV_MAP) {
+		snprintf(cause, len, "not a map");
+		mdoc_free(doc);
+		return NULL;
+	}
+	if (mval_get_int(mdoc_root(doc), "version", 0, INT32_MAX, &v,
+	    missing) == 0 && v != version) {
+		snprintf(cause, len, "version %lld, expected %lld",
+		    (long long)v, (long long)version);
+		mdoc_free(doc);
+		return NULL;
+	}
+	return doc;
+}
+
 /* Begin reading a link message: an array whose first element is its type. */
 int
 msg_open(const struct mdoc *d, struct msgr *r, int *type)

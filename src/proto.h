@@ -474,6 +474,8 @@ struct mdoc;
 struct mval;
 int msg_check(const void *, size_t, int, const char **);
 struct mdoc *mdoc_parse(const void *, size_t, const char **);
+struct mdoc *mdoc_parse_versioned(const void *, size_t, int64_t,
+    const char **, char *, size_t);
 const struct mval *mdoc_root(const struct mdoc *);
 void mdoc_free(struct mdoc *);
 enum mval_kind mval_kind(const struct mval *);

@@ -130,28 +130,15 @@ static int
 runtime_parse(const char *buf, size_t n, struct runtime_record *rr,
     char *cause, size_t len)
 {
-	const char *why = NULL, *bad = NULL;
+	const char *bad = NULL;
 	const struct mval *m;
 	struct mdoc *doc;
-	int64_t version, pid, start, wpid, spid, gen, at;
+	int64_t pid, start, wpid, spid, gen, at;
 
-	if ((doc = mdoc_parse(buf, n, &why)) == NULL) {
-		snprintf(cause, len, "%s", n == 0 ? "empty file" : why);
+	if ((doc = mdoc_parse_versioned(buf, n, RUNTIME_VERSION, &bad, cause,
+	    len)) == NULL)
 		return -1;
-	}
 	m = mdoc_root(doc);
-	if (mval_kind(m) != MV_MAP) {
-		snprintf(cause, len, "not a map");
-		mdoc_free(doc);
-		return -1;
-	}
-	if (mval_get_int(m, "version", 0, INT32_MAX, &version, &bad) == 0 &&
-	    version != RUNTIME_VERSION) {
-		snprintf(cause, len, "version %lld, expected %d",
-		    (long long)version, RUNTIME_VERSION);
-		mdoc_free(doc);
-		return -1;
-	}
 	mval_get_str(m, "zone", rr->zone, sizeof rr->zone, &bad);
 	mval_get_str(m, "state_dir", rr->state_dir, sizeof rr->state_dir, &bad);
 	mval_get_str(m, "boot_id", rr->boot_id, sizeof rr->boot_id, &bad);
