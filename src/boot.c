@@ -36,6 +36,7 @@
 #include "zonevisor.h"
 
 #define MARKER		"ZONEVISOR_ZONE_DIR="
+#define TOOL_MARKER	"ZONEVISOR_TOOL_DIR="
 
 static int boot_read(const char *, char *, size_t);
 static void boot_add_target(struct boot_verdict *, pid_t, uint64_t);
@@ -61,25 +62,29 @@ boot_read(const char *path, char *buf, size_t len)
 
 /*
  * Find every process that carries a zone marker of this state directory:
- * ZONEVISOR_ZONE_DIR=<state_dir>/zones/<zone> in its environment.
+ * ZONEVISOR_ZONE_DIR=<state_dir>/zones/<zone> in its environment (every
+ * gateway VM of ours), or with tool set ZONEVISOR_TOOL_DIR=... (every tool
+ * VM), whose ZONEVISOR_SLOT and ZONEVISOR_LEASE are noted too.
  */
 void
-boot_scan_markers(const struct config *cfg, struct boot_scan *scan)
+boot_scan_markers(const struct config *cfg, int tool, struct boot_scan *scan)
 {
-	char prefix[PATH_MAX], path[64], env[65536];
+	char prefix[PATH_MAX], path[64];
+	static char env[65536];	/* not on a worker thread's stack */
 	size_t plen, cap = 0;
 	struct dirent *de;
 	pid_t self = getpid();
 	DIR *d;
 
 	memset(scan, 0, sizeof *scan);
-	plen = (size_t)snprintf(prefix, sizeof prefix, "%s%s/zones/", MARKER,
-	    cfg->state_dir);
+	plen = (size_t)snprintf(prefix, sizeof prefix, "%s%s/zones/",
+	    tool ? TOOL_MARKER : MARKER, cfg->state_dir);
 	if ((d = opendir("/proc")) == NULL) {
 		log_warn("%s: opendir /proc", __func__);
 		return;
 	}
 	while ((de = readdir(d)) != NULL) {
+		struct boot_process *bp = NULL;
 		char *end, *p;
 		long pid = strtol(de->d_name, &end, 10);
 		int n;
@@ -89,24 +94,31 @@ boot_scan_markers(const struct config *cfg, struct boot_scan *scan)
 		snprintf(path, sizeof path, "/proc/%ld/environ", pid);
 		if ((n = boot_read(path, env, sizeof env)) <= 0)
 			continue;
-		for (p = env; p < env + n; p += strlen(p) + 1) {
-			struct boot_process *bp;
-
-			if (strncmp(p, prefix, plen) != 0)
-				continue;
-			if (scan->n == cap) {
-				cap = cap == 0 ? 16 : cap * 2;
-				scan->procs = xreallocarray(scan->procs, cap,
-				    sizeof *scan->procs);
-			}
-			bp = &scan->procs[scan->n];
-			if (proc_start_time((pid_t)pid, &bp->start_time) != 0)
+		for (p = env; p < env + n; p += strlen(p) + 1)
+			if (strncmp(p, prefix, plen) == 0)
 				break;
-			bp->pid = (pid_t)pid;
-			snprintf(bp->zone, sizeof bp->zone, "%s", p + plen);
-			scan->n++;
-			break;
+		if (p >= env + n)
+			continue;
+		if (scan->n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			scan->procs = xreallocarray(scan->procs, cap,
+			    sizeof *scan->procs);
 		}
+		bp = &scan->procs[scan->n];
+		memset(bp, 0, sizeof *bp);
+		bp->slot = -1;
+		if (proc_start_time((pid_t)pid, &bp->start_time) != 0)
+			continue;
+		bp->pid = (pid_t)pid;
+		snprintf(bp->zone, sizeof bp->zone, "%s", p + plen);
+		for (p = env; p < env + n; p += strlen(p) + 1) {
+			if (strncmp(p, "ZONEVISOR_SLOT=", 15) == 0)
+				bp->slot = (int)strtol(p + 15, NULL, 10);
+			else if (strncmp(p, "ZONEVISOR_LEASE=", 16) == 0)
+				snprintf(bp->lease, sizeof bp->lease, "%s",
+				    p + 16);
+		}
+		scan->n++;
 	}
 	closedir(d);
 }

@@ -16,7 +16,9 @@
  * Each lease has a record (leasefile.c) from its spawn until its VM is
  * gone.  A worker adopts the records it finds at start: a VM that is gone
  * has its record deleted, one that is alive is stopped like a released
- * lease, its slot held until then.
+ * lease, its slot held until then.  A zone with [tool-vm] also looks for
+ * tool VMs carrying its marker (ZONEVISOR_TOOL_DIR) without a record: one
+ * spawned just before its worker was killed.
  */
 #include "config.h"
 
@@ -87,6 +89,10 @@ static void lease_exited(pid_t, const struct exit_info *, void *);
 static void lease_gone(struct lease *, const char *);
 static void lease_destroy(struct lease *);
 static void lease_idle_arm(struct leases *);
+static void lease_adopt(struct leases *, const struct lease_info *, int,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+static int lease_adopt_unrecorded(struct leases *);
+static int lease_id_valid(const char *);
 static void lease_idle_cb(struct ev_loop *, ev_timer *, int);
 
 static const struct reaper_ops lease_reaper = { lease_exiting, lease_exited };
@@ -837,7 +843,6 @@ lease_adopt_leftovers(struct zone *z)
 	if (t == NULL || leasefile_list(t->dir, &paths, &n) != 0)
 		return;
 	for (i = 0; i < n; i++) {
-		struct lease *l;
 		int pidfd;
 
 		if ((r = leasefile_read(paths[i], &lr, cause, sizeof cause)) == 1)
@@ -865,32 +870,124 @@ lease_adopt_leftovers(struct zone *z)
 			close(pidfd);
 			pidfd = -1;
 		}
-		l = xcalloc(1, sizeof *l);
-		l->t = t;
-		l->info = lr.info;
-		l->pidfd = pidfd;
-		ev_timer_init(&l->deadline, lease_deadline_cb, 0., 0.);
-		l->deadline.data = l;
 		if (pidfd == -1) {
+			struct lease gone = { .t = t, .info = lr.info };
+
 			snprintf(msg, sizeof msg, "left by worker pid %ld; its "
 			    "tool VM pid %ld is gone", (long)lr.worker_pid,
 			    (long)lr.info.pid);
-			lease_record(l, REC_LEASE_RELEASED, msg);
+			lease_record(&gone, REC_LEASE_RELEASED, msg);
 			leasefile_delete(t->dir, lr.info.id);
-			free(l);
 			continue;
 		}
-		TAILQ_INSERT_TAIL(&t->list, l, entry);
-		lease_watch(l);
-		log_warnx("zone %s: lease %s: tool VM pid %ld (slot %d) was "
-		    "left by worker pid %ld; stopping it", z->zc->name,
-		    l->info.id, (long)l->info.pid, l->info.slot,
-		    (long)lr.worker_pid);
-		lease_stop(l, 0, "left by worker pid %ld of zonevisord pid %ld",
-		    (long)lr.worker_pid, (long)lr.supervisor_pid);
+		lease_adopt(t, &lr.info, pidfd, "left by worker pid %ld of "
+		    "zonevisord pid %ld", (long)lr.worker_pid,
+		    (long)lr.supervisor_pid);
 		adopted++;
 	}
 	argv_free(paths);
+	adopted += lease_adopt_unrecorded(t);
 	if (adopted > 0 || n > 0)
 		lease_publish(z);
+}
+
+/* 1 if id has the shape of a lease id: a lower-case uuid. */
+static int
+lease_id_valid(const char *id)
+{
+	size_t i;
+
+	for (i = 0; id[i] != '\0'; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') ||
+		    (id[i] >= 'a' && id[i] <= 'f') ||
+		    (id[i] == '-' && (i == 8 || i == 13 || i == 18 || i == 23))))
+			return 0;
+	return i == LEASE_ID_MAX - 1;
+}
+
+/*
+ * Stop a tool VM left behind (its pidfd open, its identity checked): like
+ * a released lease, its slot held until it is gone.
+ */
+static void
+lease_adopt(struct leases *t, const struct lease_info *li, int pidfd,
+    const char *fmt, ...)
+{
+	struct lease *l = xcalloc(1, sizeof *l);
+	char why[MESSAGE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(why, sizeof why, fmt, ap) < 0)
+		why[0] = '\0';
+	va_end(ap);
+	l->t = t;
+	l->info = *li;
+	l->info.state = LS_ACTIVE;
+	l->pidfd = pidfd;
+	ev_timer_init(&l->deadline, lease_deadline_cb, 0., 0.);
+	l->deadline.data = l;
+	TAILQ_INSERT_TAIL(&t->list, l, entry);
+	lease_watch(l);
+	log_warnx("zone %s: lease %s: tool VM pid %ld (slot %d) was %s; "
+	    "stopping it", t->z->zc->name, l->info.id, (long)l->info.pid,
+	    l->info.slot, why);
+	lease_stop(l, 0, "%s", why);
+}
+
+/*
+ * Tool VMs of this zone that carry its marker (ZONEVISOR_TOOL_DIR) but
+ * have no record: spawned by a worker killed before it wrote one.  Only a
+ * zone with [tool-vm] looks (a walk of /proc).  Returns how many.
+ */
+static int
+lease_adopt_unrecorded(struct leases *t)
+{
+	struct zone *z = t->z;
+	struct boot_scan scan;
+	struct lease_info li;
+	struct lease *l;
+	size_t i;
+	int pidfd, n = 0;
+
+	if (z->zc->tool_vm.max_leases == 0)
+		return 0;
+	boot_scan_markers(z->cfg, 1, &scan);
+	for (i = 0; i < scan.n; i++) {
+		const struct boot_process *bp = &scan.procs[i];
+
+		if (strcmp(bp->zone, z->zc->name) != 0)
+			continue;
+		TAILQ_FOREACH(l, &t->list, entry)
+			if (l->info.pid == bp->pid)
+				break;
+		if (l != NULL)
+			continue;
+		pidfd = (int)syscall(SYS_pidfd_open, bp->pid, 0);
+		if (pidfd == -1)
+			continue;
+		if (!proc_identity_matches(bp->pid, bp->start_time)) {
+			close(pidfd);
+			continue;
+		}
+		/*
+		 * What its environment says is only believed in shape: a
+		 * lease id names a file to delete, a slot one to hold.
+		 */
+		memset(&li, 0, sizeof li);
+		snprintf(li.id, sizeof li.id, "%s", lease_id_valid(bp->lease) ?
+		    bp->lease : "unrecorded");
+		li.slot = bp->slot >= 0 && bp->slot < z->zc->tool_vm.max_leases ?
+		    bp->slot : LEASES_MAX;
+		li.port = li.slot < LEASES_MAX ? z->zc->tool_vm.base_port +
+		    li.slot : 0;
+		li.pid = bp->pid;
+		li.start_time = bp->start_time;
+		li.acquired_at_ms = li.expires_at_ms = clock_now_ms();
+		lease_adopt(t, &li, pidfd, "found by its marker, without a "
+		    "lease record");
+		n++;
+	}
+	boot_scan_free(&scan);
+	return n;
 }

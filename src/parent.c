@@ -1964,7 +1964,7 @@ parent_boot(void)
 			usleep(20000);
 	} while (held > 0 && clock_mono_ms() < deadline);
 
-	boot_scan_markers(parent_cfg, &scan);
+	boot_scan_markers(parent_cfg, 0, &scan);
 	for (i = 0; i < nworkers; i++) {
 		vs[i] = xcalloc(1, sizeof *vs[i]);
 		if (locks[i] == -1) {

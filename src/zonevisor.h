@@ -668,6 +668,8 @@ struct boot_process {
 	pid_t		pid;
 	uint64_t	start_time;
 	char		zone[ZONE_NAME_MAX + 1];
+	int		slot;			/* a tool VM's, or -1 */
+	char		lease[LEASE_ID_MAX];	/* a tool VM's, or "" */
 };
 
 struct boot_scan {
@@ -691,7 +693,7 @@ struct boot_verdict {
 	size_t			ntargets;
 };
 
-void boot_scan_markers(const struct config *, struct boot_scan *);
+void boot_scan_markers(const struct config *, int, struct boot_scan *);
 void boot_scan_free(struct boot_scan *);
 void boot_judge(const struct config *, const struct zone_config *,
     const struct boot_scan *, struct boot_verdict *);

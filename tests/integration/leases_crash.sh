@@ -6,7 +6,8 @@
 # lends the slots again only once they are gone.  A worker killed alone
 # is replaced, and its successor does the same.  A record naming a process
 # that is gone, or a process that merely reuses the pid, is deleted
-# without a signal; an unreadable record is set aside.
+# without a signal; an unreadable record is set aside; a tool VM that has
+# no record yet is found by the marker in its environment.
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 base=$((20000 + RANDOM % 20000))
@@ -55,9 +56,22 @@ for lid, pid in (("aaaaaaaa-0000-4000-8000-000000000001", 4194000),
 open(d + "/garbage", "wb").write(b"\xc1not msgpack")
 PY
 
+# A tool VM spawned just before the crash, before its record was written:
+# only its marker tells it apart.  (Its lease id, a path here, must not be
+# believed.)
+ZONEVISOR_TOOL_DIR=$T/state/zones/alpha ZONEVISOR_SLOT=1 \
+    ZONEVISOR_LEASE=../../../zonevisor.conf \
+    "$FAKE" --marker tool-alpha --start-file "$T/tool.starts" &
+unrecorded=$!
+wait_for "unrecorded tool VM up" 5 grep -q "^$unrecorded " "$T/tool.starts" || fail "no unrecorded tool VM"
+
 start_daemon
 wait_for "leftover tool VMs stopped" 10 sh -c "! kill -0 $t0 2>/dev/null && ! kill -0 $t1 2>/dev/null" ||
     fail "the new zonevisord left the old tool VMs running"
+wait_for "unrecorded tool VM stopped" 10 not_alive "$unrecorded" ||
+    fail "a tool VM without a record was left running"
+wait "$unrecorded" 2>/dev/null
+[ -f "$T/zonevisor.conf" ] || fail "a lease id from a process's environment deleted a file"
 wait_for "alpha running" 10 state_is alpha running || fail "alpha is $(zfield alpha state)"
 alive "$stranger" || fail "a process named by a stale record was signalled"
 kill "$stranger"; wait "$stranger" 2>/dev/null
@@ -70,6 +84,8 @@ zc --json events alpha -n 100 > "$T/ev.json"
     fail "the leftovers were not recorded: $(grep lease "$T/ev.json")"
 [ "$(grep '"lease-released"' "$T/ev.json" | grep -c 'is gone')" -ge 2 ] ||
     fail "the stale records were not recorded as gone"
+grep '"lease-released"' "$T/ev.json" | grep -q 'found by its marker' ||
+    fail "the unrecorded tool VM was not recorded"
 [ "$(zc --json lease list alpha | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["leases"]))')" = 0 ] ||
     fail "leftovers still listed"
 
