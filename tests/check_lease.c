@@ -20,7 +20,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +30,14 @@
 
 #include "log.h"
 #include "zonevisor.h"
+#include "testdir.h"
 
 #define MAX_ANSWERS 16
 
 static struct ev_loop		*loop;
 static struct config		 cfg;
 static struct zone_config	 zc;
-static char			 dir[64];
+static char			 dir[256];
 static struct msg_lease_done	 answers[MAX_ANSWERS];
 static int			 nanswers;
 static int			 plane = -1;
@@ -88,7 +88,8 @@ make_zone(int max_leases, int64_t idle_ttl_ms)
 	struct zone *z;
 	int argc;
 
-	snprintf(dir, sizeof dir, "/tmp/zv-lease.XXXXXX");
+	/* Inside this test's directory, which testdir.c removes. */
+	snprintf(dir, sizeof dir, "%s/z.XXXXXX", tmpdir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/zones", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -196,12 +197,6 @@ cmdline(pid_t pid, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* After each test: no tool VM the test started survives, its directory goes. */
 static void
 teardown(void)
@@ -214,8 +209,7 @@ teardown(void)
 			kill(pids[i], SIGKILL);
 		free(pids);
 	}
-	if (dir[0] != '\0')
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testdir_teardown();
 }
 
 START_TEST(test_lease_slots_lowest_first_then_refused)
@@ -342,7 +336,7 @@ START_TEST(test_lease_unkillable_tool_vm_quarantines_its_slot)
 	struct lease_record lr;
 	struct zone *z;
 	const struct msg_lease_done *d;
-	char leases[128];
+	char leases[512];
 	int64_t deadline;
 
 	if (unkillable <= 0) {
@@ -362,7 +356,14 @@ START_TEST(test_lease_unkillable_tool_vm_quarantines_its_slot)
 	ck_assert_int_eq(proc_start_time(unkillable, &lr.info.start_time), 0);
 	snprintf(leases, sizeof leases, "%s/zones/t/leases", dir);
 	ck_assert_int_eq(leasefile_write(leases, &lr), 0);
-	/* Readable once root is given up; the records log stays open. */
+	/*
+	 * Readable once root is given up (the records log stays open); the
+	 * base directory goes when main(), still root, removes it.
+	 */
+	snprintf(leases, sizeof leases, "%s", tmpdir);
+	ck_assert_int_eq(chmod(leases, 0755), 0);
+	*strrchr(leases, '/') = '\0';
+	ck_assert_int_eq(chmod(leases, 0755), 0);
 	ck_assert_int_eq(chmod(dir, 0755), 0);
 	snprintf(leases, sizeof leases, "%s/zones", dir);
 	ck_assert_int_eq(chmod(leases, 0755), 0);
@@ -405,7 +406,7 @@ lease_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, testdir_setup, teardown);
 	tcase_add_unchecked_fixture(tc, unkillable_start, unkillable_stop);
 	tcase_add_test(tc, test_lease_slots_lowest_first_then_refused);
 	tcase_add_test(tc, test_lease_renew_release_unknown_and_not_running);
@@ -418,12 +419,6 @@ lease_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(lease_suite());
-	int failed;
-
 	log_init(1, LOG_LEVEL_ERROR);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testdir_run("lease", lease_suite());
 }

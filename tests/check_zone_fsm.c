@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 
 #include "log.h"
 #include "zonevisor.h"
+#include "testdir.h"
 
 #define MAX_DONE 16
 
@@ -39,7 +39,7 @@ struct done {
 static struct ev_loop		*loop;
 static struct config		 cfg;
 static struct zone_config	 zc;
-static char			 dir[64];
+static char			 dir[256];
 static struct done		 done[MAX_DONE];
 static int			 ndone;
 static int			 nescalations;
@@ -101,7 +101,8 @@ make_zone(const char *extra, int64_t stop_timeout_ms)
 	struct zone *z;
 	int argc;
 
-	snprintf(dir, sizeof dir, "/tmp/zv-fsm.XXXXXX");
+	/* Inside this test's directory, which testdir.c removes. */
+	snprintf(dir, sizeof dir, "%s/z.XXXXXX", tmpdir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/zones", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -188,12 +189,6 @@ starts(void)
 	return n;
 }
 
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
-
 /* After each test: no process the test started survives, its directory goes. */
 static void
 teardown(void)
@@ -208,8 +203,7 @@ teardown(void)
 			kill(pids[i], SIGKILL);
 		free(pids);
 	}
-	if (dir[0] != '\0')
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	testdir_teardown();
 }
 
 /* Readiness held back: the zone stays starting until READY is fed. */
@@ -984,7 +978,7 @@ zone_fsm_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("machine");
 	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, testdir_setup, teardown);
 	tcase_add_test(tc, test_zone_fsm_start_stop);
 	tcase_add_test(tc, test_zone_fsm_vm_death_escalates);
 	tcase_add_test(tc, test_zone_fsm_restart_replaces_vm);
@@ -1002,7 +996,7 @@ zone_fsm_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cells");
 	tcase_set_timeout(tc, 30);
-	tcase_add_checked_fixture(tc, NULL, teardown);
+	tcase_add_checked_fixture(tc, testdir_setup, teardown);
 	tcase_add_loop_test(tc, test_zone_fsm_every_cell, 0,
 	    ZS__COUNT * ZE__COUNT);
 	suite_add_tcase(s, tc);
@@ -1012,13 +1006,6 @@ zone_fsm_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(zone_fsm_suite());
-	int failed;
-
 	log_init(1, LOG_LEVEL_WARN);
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return testdir_run("zone_fsm", zone_fsm_suite());
 }
