@@ -37,7 +37,7 @@
 static struct ev_loop		*loop;
 static struct config		 cfg;
 static struct zone_config	 zc;
-static char			 dir[256];
+static char			 dir[1024];
 static struct msg_lease_done	 answers[MAX_ANSWERS];
 static int			 nanswers;
 static int			 plane = -1;
@@ -83,13 +83,14 @@ make_zone(int max_leases, int64_t idle_ttl_ms)
 {
 	const char *build = getenv("ZV_BUILDDIR");
 	const char *cause;
-	static char cmd[512];
-	char path[128];
+	static char cmd[4096];
+	char path[1200];
 	struct zone *z;
 	int argc;
 
 	/* Inside this test's directory, which testdir.c removes. */
-	snprintf(dir, sizeof dir, "%s/z.XXXXXX", tmpdir);
+	ck_assert_int_lt(snprintf(dir, sizeof dir, "%s/z.XXXXXX", tmpdir),
+	    (int)sizeof dir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/zones", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -336,7 +337,7 @@ START_TEST(test_lease_unkillable_tool_vm_quarantines_its_slot)
 	struct lease_record lr;
 	struct zone *z;
 	const struct msg_lease_done *d;
-	char leases[512];
+	char leases[1200];
 	int64_t deadline;
 
 	if (unkillable <= 0) {

@@ -39,7 +39,7 @@ struct done {
 static struct ev_loop		*loop;
 static struct config		 cfg;
 static struct zone_config	 zc;
-static char			 dir[256];
+static char			 dir[1024];
 static struct done		 done[MAX_DONE];
 static int			 ndone;
 static int			 nescalations;
@@ -96,13 +96,14 @@ make_zone(const char *extra, int64_t stop_timeout_ms)
 {
 	const char *build = getenv("ZV_BUILDDIR");
 	const char *cause;
-	static char cmd[512];
-	char path[128];
+	static char cmd[4096];
+	char path[1200];
 	struct zone *z;
 	int argc;
 
 	/* Inside this test's directory, which testdir.c removes. */
-	snprintf(dir, sizeof dir, "%s/z.XXXXXX", tmpdir);
+	ck_assert_int_lt(snprintf(dir, sizeof dir, "%s/z.XXXXXX", tmpdir),
+	    (int)sizeof dir);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/zones", dir);
 	ck_assert_int_eq(mkdir(path, 0700), 0);
@@ -176,7 +177,7 @@ pid_alive(pid_t pid)
 static int
 starts(void)
 {
-	char path[128], line[128];
+	char path[1200], line[128];
 	FILE *f;
 	int n = 0;
 
@@ -845,7 +846,7 @@ END_TEST
 START_TEST(test_zone_fsm_preflight_failure_keeps_vm)
 {
 	struct zone *z = make_zone("", 2000);
-	char copy[128], buf[65536];
+	char copy[1200], buf[65536];
 	const char *build = getenv("ZV_BUILDDIR");
 	ssize_t n;
 	int in, out;
