@@ -97,9 +97,6 @@ static void lease_idle_cb(struct ev_loop *, ev_timer *, int);
 
 static const struct reaper_ops lease_reaper = { lease_exiting, lease_exited };
 
-/* Variables of zonevisord's own environment that a tool VM inherits. */
-static const char *const lease_passenv[] = { "PATH", "LANG", "LC_ALL", "TZ" };
-
 /* The lease table of a zone; its directory is made if it is missing. */
 struct leases *
 lease_table_new(struct zone *z)
@@ -344,13 +341,10 @@ lease_argv(const struct zone *z, const struct lease_info *li)
 static char **
 lease_env(const struct zone *z, const struct lease_info *li)
 {
-	size_t n = 0, i, max = 10 + z->zc->nenv;
+	size_t n, i, max = 10 + z->zc->nenv;
 	char **env = xcalloc(max, sizeof *env);
-	const char *v;
 
-	for (i = 0; i < sizeof lease_passenv / sizeof lease_passenv[0]; i++)
-		if ((v = getenv(lease_passenv[i])) != NULL)
-			xasprintf(&env[n++], "%s=%s", lease_passenv[i], v);
+	n = zone_env_passed(env);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE=%s", z->zc->name);
 	xasprintf(&env[n++], "ZONEVISOR_TOOL_DIR=%s", z->dir);
 	xasprintf(&env[n++], "ZONEVISOR_LEASE=%s", li->id);
@@ -401,7 +395,7 @@ lease_acquire(struct zone *z, const struct msg_lease_op *m)
 	char **argv, **env;
 	struct lease *l;
 	int64_t now = clock_now_ms();
-	int slot, fd, r = 0, quarantined = 0;
+	int slot, fd = -1, r, quarantined = 0;
 	uuid_t u;
 
 	if (z->exiting || (z->st.state != ZS_RUNNING &&
@@ -437,29 +431,21 @@ lease_acquire(struct zone *z, const struct msg_lease_op *m)
 	ev_timer_init(&l->deadline, lease_deadline_cb, 0., 0.);
 	l->deadline.data = l;
 
+	/* As the gateway runs (user, directory, limits), but its own argv. */
 	argv = lease_argv(z, &l->info);
 	env = lease_env(z, &l->info);
-	memset(&spec, 0, sizeof spec);
+	r = zone_spec(z, &spec, env, cause, sizeof cause);
 	spec.argv = argv;
-	spec.envp = env;
-	spec.cwd = z->zc->cwd != NULL ? z->zc->cwd : z->dir;
-	spec.umask = z->zc->umask;
-	spec.limits = &z->zc->limits;
 	snprintf(path, sizeof path, "%s/tool-%d.log", z->dir, slot);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-	    O_CLOEXEC, 0600)) == -1) {
+	if (r == 0 && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_APPEND | O_CLOEXEC, 0600)) == -1) {
 		snprintf(cause, sizeof cause, "open %.200s: %s", path,
 		    strerror(errno));
 		r = -1;
 	}
 	spec.output_fd = fd;
-	if (r == 0 && (z->zc->user != NULL || z->zc->group != NULL)) {
-		spec.set_ids = 1;
-		r = spawn_identity(z->zc->user != NULL ? z->zc->user : "0",
-		    z->zc->group, &spec.uid, &spec.gid, cause, sizeof cause);
-		if (r == 0 && fchown(fd, spec.uid, spec.gid) == -1)
-			log_warn("zone %s: chown %s", z->zc->name, path);
-	}
+	if (r == 0 && spec.set_ids && fchown(fd, spec.uid, spec.gid) == -1)
+		log_warn("zone %s: chown %s", z->zc->name, path);
 	if (r == 0)
 		r = spawn_process(&spec, &res, cause, sizeof cause);
 	if (fd != -1)
@@ -583,6 +569,8 @@ lease_release(struct zone *z, const struct msg_lease_op *m)
 void
 lease_release_all(struct zone *z, int why)
 {
+	const char *reason = why == LR_STOP ? "the gateway stops" :
+	    "the gateway restarts (release_on_restart)";
 	struct lease *l;
 	int n = 0;
 
@@ -590,15 +578,12 @@ lease_release_all(struct zone *z, int why)
 		return;
 	TAILQ_FOREACH(l, &z->leases->list, entry)
 		if (l->info.state == LS_ACTIVE) {
-			lease_stop(l, 0, "%s", why == LR_STOP ?
-			    "the gateway stops" : "the gateway restarts "
-			    "(release_on_restart)");
+			lease_stop(l, 0, "%s", reason);
 			n++;
 		}
 	if (n > 0) {
 		log_info("zone %s: releasing all %d leases: %s", z->zc->name,
-		    n, why == LR_STOP ? "the gateway stops" :
-		    "the gateway restarts");
+		    n, reason);
 		lease_publish(z);
 	}
 }

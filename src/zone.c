@@ -63,8 +63,6 @@ static void zone_forget_secrets(struct zone *);
 static void zone_write_runtime(struct zone *);
 static void zone_drop_runtime(struct zone *);
 static char **zone_env(struct zone *);
-static int zone_spec(struct zone *, struct spawn_spec *, char **, char *,
-    size_t);
 static void zone_signal_group(struct zone *, int);
 static void zone_arm_timer(struct zone *, int64_t, int);
 static void zone_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -674,6 +672,22 @@ zone_check_runtime(struct zone *z)
 }
 
 /*
+ * Put the few variables of zonevisord's own environment that every VM (and
+ * tool VM) inherits into env, which has room; returns how many.
+ */
+size_t
+zone_env_passed(char **env)
+{
+	const char *v;
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof zone_passenv / sizeof zone_passenv[0]; i++)
+		if ((v = getenv(zone_passenv[i])) != NULL)
+			xasprintf(&env[n++], "%s=%s", zone_passenv[i], v);
+	return n;
+}
+
+/*
  * The VM's environment: a few variables of zonevisord's own (never all of
  * them, so nothing meant for another zone leaks in), zonevisor's markers,
  * then the zone's env.NAME settings.
@@ -681,13 +695,10 @@ zone_check_runtime(struct zone *z)
 static char **
 zone_env(struct zone *z)
 {
-	size_t n = 0, i, max = 10 + z->zc->nenv + z->secrets.n;
+	size_t n, i, max = 10 + z->zc->nenv + z->secrets.n;
 	char **env = xcalloc(max, sizeof *env);
-	const char *v;
 
-	for (i = 0; i < sizeof zone_passenv / sizeof zone_passenv[0]; i++)
-		if ((v = getenv(zone_passenv[i])) != NULL)
-			xasprintf(&env[n++], "%s=%s", zone_passenv[i], v);
+	n = zone_env_passed(env);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE=%s", z->zc->name);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE_DIR=%s", z->dir);
 	xasprintf(&env[n++], "ZONEVISOR_GENERATION=%llu",
@@ -766,7 +777,7 @@ zone_deliver_files(struct zone *z, const struct spawn_spec *spec, char *cause,
  * What to spawn, as whom and with which limits; env must be freed with
  * argv_free().  -1 with a cause if the zone's user or group is unknown.
  */
-static int
+int
 zone_spec(struct zone *z, struct spawn_spec *spec, char **env, char *cause,
     size_t len)
 {

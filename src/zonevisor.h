@@ -624,6 +624,8 @@ int zone_reset(struct zone *, int);
 int zone_readiness_failed(struct zone *, int);
 
 void zone_append(struct zone *, struct record *);
+size_t zone_env_passed(char **);
+int zone_spec(struct zone *, struct spawn_spec *, char **, char *, size_t);
 /* lease.c */
 struct leases *lease_table_new(struct zone *);
 void lease_table_free(struct leases *);
