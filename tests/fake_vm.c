@@ -8,8 +8,13 @@
  * which run ./run without options (runit, s6, daemontools) can run it
  * through a symlink and still have its start recorded; with
  * $FAKE_VM_NOTIFY_FD it writes a newline to that descriptor once started
- * (s6's readiness notification).
+ * (s6's readiness notification).  --exclusive FILE makes "never two VMs at
+ * once" exact rather than sampled: the VM holds an exclusive flock on FILE
+ * for its whole life (the kernel drops it as the process dies, before it
+ * can be reaped), and one that finds the lock taken appends a line to
+ * FILE.violation.
  */
+#include <sys/file.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -27,7 +32,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: fake-vm [--start-file F] [--ignore-term] "
 	    "[--exit-after MS] [--exit-code N] [--print TEXT] [--child] "
-	    "[--escaped-child F] [--marker WORD] [--spew BYTES]\n"
+	    "[--escaped-child F] [--marker WORD] [--spew BYTES] "
+	    "[--exclusive F]\n"
 	    "without --start-file, $FAKE_VM_START_FILE (if set and not empty) "
 	    "is the start file\n");
 	exit(2);
@@ -53,6 +59,32 @@ record_start(const char *path, pid_t pid)
 	close(fd);
 }
 
+/*
+ * Hold an exclusive lock on path for the rest of our life; if another
+ * process holds it, note the violation in path.violation and go on (the
+ * supervisor under test must see a VM that runs).
+ */
+static void
+hold_exclusive(const char *path)
+{
+	char vpath[4096], line[128];
+	int fd, vfd, n;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+		perror(path);
+		exit(1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return;		/* fd stays open: the lock lives with us */
+	snprintf(vpath, sizeof vpath, "%s.violation", path);
+	n = snprintf(line, sizeof line, "%ld started while another VM holds "
+	    "the lock\n", (long)getpid());
+	if ((vfd = open(vpath, O_WRONLY | O_APPEND | O_CREAT, 0644)) == -1 ||
+	    write(vfd, line, (size_t)n) != n)
+		perror(vpath);
+	fprintf(stderr, "fake-vm: %s", line);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -66,6 +98,7 @@ main(int argc, char **argv)
 		{ "escaped-child", required_argument, NULL, 'x' },
 		{ "marker", required_argument, NULL, 'm' },
 		{ "spew", required_argument, NULL, 'w' },
+		{ "exclusive", required_argument, NULL, 'l' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *start_file = NULL, *print = NULL, *escaped = NULL, *notify;
@@ -83,6 +116,7 @@ main(int argc, char **argv)
 		case 'x': escaped = optarg; break;
 		case 'm': break;	/* only there to be seen in ps output */
 		case 'w': spew = strtol(optarg, NULL, 10); break;
+		case 'l': hold_exclusive(optarg); break;
 		default: usage();
 		}
 	}
