@@ -72,6 +72,7 @@ static void parent_record(struct zone_worker *, int, const struct vm_ident *,
     int, const char *);
 static void parent_orphan_timer_cb(struct ev_loop *, ev_timer *, int);
 static void parent_respawn_cb(struct ev_loop *, ev_timer *, int);
+static void parent_stays_stopped(struct zone_worker *);
 static void parent_adopt_orphan(struct zone_worker *, int, const char *);
 static void parent_shutdown(void);
 static void parent_force(void);
@@ -1019,13 +1020,29 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	zw->failure = parent_source(NULL) ^ (uint64_t)pid;
 	parent_adopt_orphan(zw, zw->zc->stop_signal, what);
 	if (zw->orphan_pid == 0) {
-		zw->st.state = ZS_FAILED;
-		zw->st.error = ERR_WORKER_LOST;
-		zw->st.eligible = 1;
-		snprintf(zw->st.message, sizeof zw->st.message,
-		    "worker-lost: worker pid %ld %s", (long)pid, what);
+		if (zw->lost) {
+			zw->st.state = ZS_FAILED;
+			zw->st.error = ERR_WORKER_LOST;
+			zw->st.eligible = 1;
+			snprintf(zw->st.message, sizeof zw->st.message,
+			    "worker-lost: worker pid %ld %s", (long)pid, what);
+		} else
+			parent_stays_stopped(zw);
 		parent_respawn_cb(parent_loop, &zw->respawn_timer, 0);
 	}
+}
+
+/*
+ * A zone the operator stopped stays stopped when its worker is lost: the
+ * new worker starts stopped, not failed, and nothing recovers it.
+ */
+static void
+parent_stays_stopped(struct zone_worker *zw)
+{
+	zw->st.state = ZS_STOPPED;
+	zw->st.error = ERR_NONE;
+	zw->st.eligible = 0;
+	zw->st.message[0] = '\0';
 }
 
 /*
@@ -1150,13 +1167,17 @@ parent_orphan_exited(pid_t pid, const struct exit_info *ei, void *arg)
 		parent_retired(zw);
 		return;
 	}
-	zw->st.state = ZS_FAILED;
-	zw->st.error = ERR_WORKER_LOST;
-	zw->st.eligible = 1;
 	zw->st.evidence = EVD_NONE;
 	zw->st.evidence_detail[0] = '\0';
-	snprintf(zw->st.message, sizeof zw->st.message,
-	    "worker-lost: its VM pid %ld was stopped (%s)", (long)pid, what);
+	if (zw->lost) {
+		zw->st.state = ZS_FAILED;
+		zw->st.error = ERR_WORKER_LOST;
+		zw->st.eligible = 1;
+		snprintf(zw->st.message, sizeof zw->st.message,
+		    "worker-lost: its VM pid %ld was stopped (%s)", (long)pid,
+		    what);
+	} else
+		parent_stays_stopped(zw);
 	parent_respawn_cb(parent_loop, &zw->respawn_timer, 0);
 }
 
@@ -1177,7 +1198,7 @@ parent_respawn_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		ev_timer_start(loop, w);
 		return;
 	}
-	if (initial.state != ZS_OWNER_UNSAFE)
+	if (initial.state != ZS_OWNER_UNSAFE && initial.state != ZS_STOPPED)
 		initial.state = ZS_FAILED;
 	if (parent_fork(zw, &initial) != 0) {
 		ev_timer_set(w, RESPAWN_MIN_MS / 1000., 0.);

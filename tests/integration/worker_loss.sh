@@ -3,7 +3,8 @@
 # vm} until the parent has stopped it (stop signal, stop_timeout, SIGKILL
 # for one that ignores it), which is recorded; only then does a new worker
 # exist, and the policy cold-starts exactly one new VM.  Two VMs of the
-# zone are never alive at once; other zones are not touched.
+# zone are never alive at once; other zones are not touched.  A zone the
+# operator stopped stays stopped when its worker is lost.
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 write_config
@@ -50,5 +51,18 @@ wait_for "gamma running again" 10 state_is gamma running || fail "gamma is $(zfi
 grep -q "orphaned VM pid $vm outlived stop_timeout; sending SIGKILL" "$T/daemon.log" || fail "no SIGKILL after stop_timeout"
 
 [ "$(zfield beta pid)" = "$beta_vm" ] || fail "beta was disturbed"
+
+# beta, stopped by the operator: its lost worker is replaced, and the zone
+# stays stopped (not failed, and not recovered into running).
+expect_rc 0 zc stop beta
+worker=$(zfield beta worker_pid)
+kill -KILL "$worker"
+new_worker() { p=$(zfield beta worker_pid); [ "$p" != null ] && [ "$p" != "$worker" ]; }
+wait_for "a new worker for beta" 10 new_worker || fail "beta got no new worker"
+sleep 1.5	# more than restart_delay: a recovery would have begun
+state_is beta stopped || fail "stopped beta is $(zfield beta state) after its worker was lost"
+[ "$(vm_count beta)" -eq 0 ] || fail "stopped beta has $(vm_count beta) VMs"
+[ "$(wc -l < "$T/beta.starts")" -eq 1 ] || fail "stopped beta was started again"
+expect_rc 0 zc start beta
 check_vms
 exit 0
