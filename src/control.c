@@ -9,7 +9,12 @@
  * Everything a client sends is untrusted: a malformed or oversized frame
  * gets an error answer and the connection is closed, a client that stays
  * silent with a half-written frame is timed out, and past
- * CONTROL_MAX_CLIENTS connections are refused.  None of it reaches a zone.
+ * CONTROL_MAX_CLIENTS connections are refused.  A client that sends
+ * requests and does not read the answers has no more requests handled once
+ * CONTROL_BACKLOG bytes of answers wait for it, and no more read once a
+ * frame's worth (FRAME_MAX) waits: it costs that much memory and no more,
+ * and is timed out like a silent one if it stays so.  None of it reaches a
+ * zone.
  * Status answers and lease lists come from the parent's cache and never
  * wait on a worker; start, stop and restart answer when the worker reports
  * the operation finished, unless the client asked not to wait, and lease
@@ -35,6 +40,8 @@
 
 #define CONTROL_MAX_WAITS	1024	/* operations one client may await */
 #define CONTROL_SNDBUF		(2 * 1024 * 1024)	/* see control_big_sndbuf */
+#define CONTROL_BACKLOG		(256 * 1024)	/* answers queued before a
+						   client's requests wait */
 
 /* A request id, echoed in the answer: an integer, a string, or absent. */
 struct reqid {
@@ -384,6 +391,7 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 	c->uid = uid;
 	c->pid = pid;
 	c->peer = peer_new(loop, fd, FRAME_MAX, CONTROL_MAX_OUTPUT, &ops, c);
+	peer_set_backlog(c->peer, CONTROL_BACKLOG);
 	ev_timer_init(&c->idle, control_idle_cb, CONTROL_IDLE_MS / 1000.,
 	    CONTROL_IDLE_MS / 1000.);
 	c->idle.data = c;

@@ -5,8 +5,11 @@
  * each complete frame is decoded by the message layer and handed to the
  * owner, a malformed or oversized one is reported instead.  Output is queued
  * and written as the socket accepts it, up to a cap beyond which the peer is
- * treated as gone.  A peer freed from inside one of its own callbacks is
- * only marked, and released when the callback returns.
+ * treated as gone.  A peer given a backlog (peer_set_backlog) has no more
+ * frames handed out while more output than that waits for it: a client
+ * that sends requests and never reads the answers then costs its buffers,
+ * not the cap.  A peer freed from inside one of its own callbacks is only
+ * marked, and released when the callback returns.
  */
 #include "config.h"
 
@@ -39,6 +42,7 @@ struct peer {
 	size_t			 outcap;
 	size_t			 max_frame;
 	size_t			 max_out;
+	size_t			 backlog;	/* 0, or output that holds frames */
 	const struct peer_ops	*ops;
 	void			*arg;
 	int			 busy;		/* inside a callback */
@@ -46,6 +50,8 @@ struct peer {
 	int			 closing;	/* close once output is written */
 	int			 failed;	/* gone already reported */
 	int			 werr;		/* write error not yet reported */
+	int			 paused;	/* peer_pause(): read no more */
+	int			 held;		/* frames wait for output to drain */
 };
 
 static void peer_read_cb(struct ev_loop *, ev_io *, int);
@@ -54,6 +60,8 @@ static void peer_flush_cb(struct ev_loop *, ev_prepare *, int);
 static void peer_gone(struct peer *, const char *);
 static int peer_flush(struct peer *);
 static void peer_release(struct peer *);
+static int peer_over_backlog(const struct peer *);
+static void peer_dispatch(struct peer *);
 
 /*
  * Wrap a connected socket.  max_frame bounds an incoming payload and
@@ -120,7 +128,28 @@ peer_fd(const struct peer *p)
 void
 peer_pause(struct peer *p)
 {
+	p->paused = 1;
 	ev_io_stop(p->loop, &p->rio);
+}
+
+/*
+ * Hand out no more frames of p while more than backlog bytes of output
+ * wait for it, and read only as much as its input buffer holds; both
+ * resume as the output drains.  0 (the default) never holds a peer.  For
+ * peers whose frames are requests: one that is not reading its answers
+ * then costs at most backlog, an answer and a full input buffer.
+ */
+void
+peer_set_backlog(struct peer *p, size_t backlog)
+{
+	p->backlog = backlog;
+}
+
+/* 1 if p has more output waiting than its backlog allows. */
+static int
+peer_over_backlog(const struct peer *p)
+{
+	return p->backlog > 0 && p->outlen - p->outoff > p->backlog;
 }
 
 /* Report the peer gone once; the owner then frees it. */
@@ -209,6 +238,14 @@ peer_flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 	if (peer_flush(p) == -1) {
 		p->werr = errno;
 		ev_feed_event(p->loop, &p->wio, EV_WRITE);
+	} else if (p->held && !peer_over_backlog(p)) {
+		/*
+		 * Drained enough: the write watcher, which fires as soon as
+		 * the loop polls, hands out the frames held.  Not from here:
+		 * answers queued as the loop is about to sleep would wait
+		 * for whatever wakes it next.
+		 */
+		ev_io_start(p->loop, &p->wio);
 	}
 }
 
@@ -285,8 +322,17 @@ peer_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		peer_gone(p, strerror(errno));
 		return;
 	}
-	if (p->closing && p->outoff == p->outlen)
+	if (p->closing && p->outoff == p->outlen) {
 		peer_gone(p, "closed after its last answer");
+		return;
+	}
+	if (p->held && !p->closing && !peer_over_backlog(p)) {
+		/* Its output drained: take the frames it sent meanwhile. */
+		p->held = 0;
+		if (!p->paused)
+			ev_io_start(p->loop, &p->rio);
+		peer_dispatch(p);
+	}
 }
 
 /* Read what arrived and hand out every complete frame. */
@@ -294,7 +340,6 @@ static void
 peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct peer *p = w->data;
-	size_t off = 0;
 	ssize_t n;
 
 	if (p->inlen == p->incap) {
@@ -302,6 +347,11 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (p->incap > p->max_frame + FRAME_HEADER)
 			p->incap = p->max_frame + FRAME_HEADER;
 		p->in = xreallocarray(p->in, p->incap, 1);
+	}
+	if (p->inlen == p->incap && p->held) {
+		/* Full of frames that wait for the output to drain. */
+		ev_io_stop(p->loop, &p->rio);
+		return;
 	}
 	if (p->inlen == p->incap) {
 		peer_gone(p, "input buffer full");
@@ -320,6 +370,19 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	p->inlen += (size_t)n;
+	peer_dispatch(p);
+}
+
+/*
+ * Hand out every complete frame in the input buffer.  With a backlog, stop
+ * while that much output waits: the frames stay, and more are read only
+ * until the buffer is full (FRAME_MAX), so that a client which writes all
+ * its requests before it reads an answer is not stuck writing.
+ */
+static void
+peer_dispatch(struct peer *p)
+{
+	size_t off = 0;
 
 	p->busy++;
 	while (!p->dead && !p->failed && !p->closing &&
@@ -333,6 +396,10 @@ peer_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (len > p->max_frame) {
 			p->ops->bad_frame(p, "frame too large", p->arg);
 			off = p->inlen;
+			break;
+		}
+		if (peer_over_backlog(p)) {
+			p->held = 1;
 			break;
 		}
 		if (p->inlen - off < FRAME_HEADER + len)

@@ -348,6 +348,7 @@ void peer_free(struct peer *);
 int peer_send(struct peer *, struct msgw *);
 void peer_close_after_flush(struct peer *);
 void peer_pause(struct peer *);
+void peer_set_backlog(struct peer *, size_t);
 void peer_flush_blocking(struct peer *, int);
 int peer_fd(const struct peer *);
 
