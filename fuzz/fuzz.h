@@ -7,12 +7,16 @@
 #define FUZZ_H
 
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+
+/* The entry point libFuzzer (or fuzz/replay.c) calls with each input. */
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 /* A directory of this process for input files, made once. */
 static inline const char *
