@@ -406,6 +406,13 @@ lease_suite(void)
 	Suite *s = suite_create("lease");
 	TCase *tc = tcase_create("core");
 
+	/*
+	 * fork: each test needs a process of its own (one gives up root, and
+	 * the teardown kills every child of the test process); pidfd: they
+	 * signal and adopt tool VMs with pidfd_send_signal and pidfd_open.
+	 * scripts/valgrind picks tests by these tags.
+	 */
+	tcase_set_tags(tc, "fork pidfd");
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, testdir_setup, teardown);
 	tcase_add_unchecked_fixture(tc, unkillable_start, unkillable_stop);

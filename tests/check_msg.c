@@ -1899,10 +1899,17 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_mval_strcpy_limits);
 	tcase_add_test(tc, test_msg_doc_outlives_its_buffer);
 	tcase_add_test(tc, test_msg_raw_reader);
-	tcase_add_exit_test(tc, test_msg_writer_unclosed_frame_is_fatal, 1);
-	tcase_add_exit_test(tc, test_msg_writer_two_objects_is_fatal, 1);
 	tcase_add_test(tc, test_msg_fuzz_random_bytes);
 	tcase_add_test(tc, test_msg_fuzz_mutated_status);
+	suite_add_tcase(s, tc);
+	/*
+	 * These end their process: tagged fork, so that a run without fork
+	 * mode (scripts/valgrind) leaves them to a run with it.
+	 */
+	tc = tcase_create("fatal");
+	tcase_set_tags(tc, "fork");
+	tcase_add_exit_test(tc, test_msg_writer_unclosed_frame_is_fatal, 1);
+	tcase_add_exit_test(tc, test_msg_writer_two_objects_is_fatal, 1);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -771,13 +771,15 @@ START_TEST(test_runtime_check_scope_mismatch_unsafe)
 	const char *path = testdir_at("runtime");
 	char detail[512];
 	uint64_t start;
+	pid_t pid;
 	int evidence = -1;
 
 	/*
 	 * Even when its process is gone, a record that is not this zone's
 	 * is not this zone's to delete.
 	 */
-	good_record(&rr, dead_pid(&start), start);
+	pid = dead_pid(&start);		/* before start is read */
+	good_record(&rr, pid, start);
 	snprintf(rr.zone, sizeof rr.zone, "%s", sc->zone);
 	if (sc->state_dir != NULL)
 		snprintf(rr.state_dir, sizeof rr.state_dir, "%s",

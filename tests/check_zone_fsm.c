@@ -977,7 +977,15 @@ zone_fsm_suite(void)
 	tcase_add_test(tc, test_zone_fsm_table_operator_events_answered);
 	tcase_add_test(tc, test_zone_fsm_table_vm_exit_never_ignored);
 	suite_add_tcase(s, tc);
+	/*
+	 * Tags, by which scripts/valgrind picks tests.  fork: a test's zone,
+	 * loop (holding SIGCHLD), reaper entries and children are left to the
+	 * end of its process, so each needs a process of its own.  vfork: the
+	 * test needs a failed exec reported by the child of spawn.c's
+	 * clone(CLONE_VM | CLONE_VFORK), through the memory they share.
+	 */
 	tc = tcase_create("machine");
+	tcase_set_tags(tc, "fork");
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, testdir_setup, teardown);
 	tcase_add_test(tc, test_zone_fsm_start_stop);
@@ -986,16 +994,22 @@ zone_fsm_suite(void)
 	tcase_add_test(tc, test_zone_fsm_restart_of_stopped_zone_starts_it);
 	tcase_add_test(tc, test_zone_fsm_stop_supersedes_restart);
 	tcase_add_test(tc, test_zone_fsm_stop_timeout_kills);
-	tcase_add_test(tc, test_zone_fsm_spawn_failure);
 	tcase_add_test(tc, test_zone_fsm_shutdown_refuses_new_operations);
 	tcase_add_test(tc, test_zone_fsm_late_vm_closed_stale);
 	tcase_add_test(tc, test_zone_fsm_restart_stop_phase_timeout);
 	tcase_add_test(tc, test_zone_fsm_preflight_failure_keeps_vm);
 	tcase_add_test(tc, test_zone_fsm_stale_runtime_record);
 	tcase_add_test(tc, test_zone_fsm_dead_runtime_record_deleted);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("spawn-failure");
+	tcase_set_tags(tc, "fork vfork");
+	tcase_set_timeout(tc, 30);
+	tcase_add_checked_fixture(tc, testdir_setup, teardown);
+	tcase_add_test(tc, test_zone_fsm_spawn_failure);
 	tcase_add_test(tc, test_zone_fsm_outage_cause_set_once);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("cells");
+	tcase_set_tags(tc, "fork");
 	tcase_set_timeout(tc, 30);
 	tcase_add_checked_fixture(tc, testdir_setup, teardown);
 	tcase_add_loop_test(tc, test_zone_fsm_every_cell, 0,
