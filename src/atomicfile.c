@@ -38,41 +38,49 @@ atomicfile_fsync_dir(const char *path)
 	return r;
 }
 
-/* Write len bytes of data as the file at path atomically; -1 (logged). */
+/*
+ * Write len bytes of data as the file at path atomically.  -1 with errno
+ * if it could not be (not logged: a full or read-only state directory
+ * fails every write, and the caller says so once); the old file, if any,
+ * is then left as it was.
+ */
 int
 atomicfile_write(const char *path, const void *data, size_t len)
 {
 	char tmp[PATH_MAX];
 	size_t off = 0;
-	int fd;
+	int fd, err = 0;
 
 	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		log_warnx("%s: path too long: %s", __func__, path);
+		errno = ENAMETOOLONG;
 		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1) {
-		log_warn("%s: open %s", __func__, tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) == -1)
 		return -1;
-	}
 	while (off < len) {
 		ssize_t n = write(fd, (const char *)data + off, len - off);
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			err = n == 0 ? EIO : errno;
 			break;
+		}
 		off += (size_t)n;
 	}
-	if (off != len || fsync(fd) == -1) {
-		log_warn("%s: write %s", __func__, tmp);
+	if (off == len && fsync(fd) == -1)
+		err = errno;
+	if (off != len || err != 0) {
 		close(fd);
 		unlink(tmp);
+		errno = err;
 		return -1;
 	}
 	close(fd);
 	if (rename(tmp, path) == -1) {
-		log_warn("%s: rename %s", __func__, tmp);
+		err = errno;
 		unlink(tmp);
+		errno = err;
 		return -1;
 	}
 	if (atomicfile_fsync_dir(path) == -1)

@@ -247,7 +247,8 @@ boot_judge(const struct config *cfg, const struct zone_config *zc,
 	r = runtime_check(path, zc->name, cfg->state_dir, &v->evidence,
 	    v->detail, sizeof v->detail);
 	if (r == RUNTIME_DELETED) {
-		v->record_deleted = 1;
+		/* Still there if the directory is read-only: the worker retries. */
+		v->record_deleted = access(path, F_OK) != 0;
 		snprintf(v->deleted_detail, sizeof v->deleted_detail, "%s",
 		    v->detail);
 		v->detail[0] = '\0';

@@ -2,7 +2,9 @@
  * console.c: the console log of a zone, state_dir/zones/<zone>/console.log,
  * which receives the VM's stdout and stderr as they are.  When a write would
  * take it past max_size it is rotated (console.log.1 ... .keep, the oldest
- * dropped); SIGUSR1 reopens it for external rotation tools.
+ * dropped); SIGUSR1 reopens it for external rotation tools.  Output that
+ * cannot be written (a full or read-only state directory) is dropped,
+ * logged once until a write succeeds again.
  */
 #include "config.h"
 
@@ -29,6 +31,7 @@ console_open(struct console *c, const char *path, int64_t max_size, int keep)
 	c->max_size = max_size;
 	c->keep = keep;
 	c->fd = -1;
+	c->failing = 0;
 	return console_reopen(c);
 }
 
@@ -42,7 +45,9 @@ console_reopen(struct console *c)
 		close(c->fd);
 	c->fd = open(c->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (c->fd == -1) {
-		log_warn("%s: open %s", __func__, c->path);
+		if (!c->failing)
+			log_warn("%s: open %s", __func__, c->path);
+		c->failing = 1;
 		return -1;
 	}
 	c->size = fstat(c->fd, &sb) == 0 ? sb.st_size : 0;
@@ -89,13 +94,19 @@ console_write(struct console *c, const char *buf, size_t len)
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			log_warn("%s: write %s", __func__, c->path);
+			if (!c->failing)
+				log_warn("%s: write %s; VM output is dropped "
+				    "until it can be written", __func__, c->path);
+			c->failing = 1;
 			return;
 		}
 		buf += n;
 		len -= (size_t)n;
 		c->size += n;
 	}
+	if (c->failing)
+		log_info("%s: VM output is written again", c->path);
+	c->failing = 0;
 }
 
 /* Close the console log. */

@@ -86,6 +86,8 @@ static const struct config	*control_cfg;
 static int			 control_fd = -1;
 static ev_io			 control_accept_watch;
 static ev_timer			 control_accept_pause;
+static int			 control_accept_failing; /* logged once */
+#define CONTROL_ACCEPT_PAUSE	0.1	/* seconds between accepts out of fds */
 static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct wait_list		 waits = TAILQ_HEAD_INITIALIZER(waits);
 static struct follower_list	 followers = TAILQ_HEAD_INITIALIZER(followers);
@@ -243,7 +245,8 @@ control_listen(struct ev_loop *loop, const struct config *cfg)
 	ev_io_init(&control_accept_watch, control_accept_cb, control_fd,
 	    EV_READ);
 	ev_io_start(loop, &control_accept_watch);
-	ev_timer_init(&control_accept_pause, control_accept_resume_cb, 0.1, 0.);
+	ev_timer_init(&control_accept_pause, control_accept_resume_cb,
+	    CONTROL_ACCEPT_PAUSE, 0.);
 	return 0;
 }
 
@@ -364,13 +367,32 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	if ((fd = accept4(control_fd, NULL, NULL, SOCK_NONBLOCK |
 	    SOCK_CLOEXEC)) == -1) {
-		if (errno == EMFILE || errno == ENFILE) {
-			log_warn("%s: accept", __func__);
+		/*
+		 * Out of descriptors or memory: the connection stays queued,
+		 * so the socket stays readable; pause instead of spinning, and
+		 * say so once, not every 100ms.
+		 */
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			if (!control_accept_failing)
+				log_warn("control: accept failed; clients wait "
+				    "until descriptors are freed (retrying every "
+				    "%.0fms)", CONTROL_ACCEPT_PAUSE * 1000.);
+			control_accept_failing = 1;
 			ev_io_stop(loop, w);
+			/*
+			 * Set again each time: a one-shot timer that fired
+			 * keeps no delay, and would fire at once (a spin).
+			 */
+			ev_timer_set(&control_accept_pause,
+			    CONTROL_ACCEPT_PAUSE, 0.);
 			ev_timer_start(loop, &control_accept_pause);
 		}
 		return;
 	}
+	if (control_accept_failing)
+		log_info("control: accepting clients again");
+	control_accept_failing = 0;
 	if (!control_peer_allowed(fd, &uid, &pid)) {
 		log_warnx("control: refused uid %ld (pid %ld): not root, not "
 		    "uid %ld, not in control_group", (long)uid, (long)pid,

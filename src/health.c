@@ -9,7 +9,9 @@
  * while it runs, a failure degrades it, failure_threshold failures in a row
  * escalate gateway-service-unhealthy to the parent, and a pass heals it.
  * Each result goes to health.log in the lifecycle log's framing; routine
- * passes are coalesced into the next written entry.
+ * passes are coalesced into the next written entry.  A result that cannot
+ * be written degrades the zone's persistence and is written again by
+ * health_retry once it can be.
  */
 #include "config.h"
 
@@ -67,6 +69,8 @@ struct health {
 	size_t			 got;
 	size_t			 sent;
 	struct health_result	 last;
+	struct health_result	 unwritten;	/* failed to be written: retried */
+	int			 pending;	/* unwritten holds one */
 	int			 written;	/* a result was ever written */
 	uint32_t		 coalesced;	/* passes not written since */
 	int64_t			 written_at;	/* monotonic ms of the last entry */
@@ -91,6 +95,7 @@ static void health_close_fd(struct health *);
 static void health_settle(struct health *, int, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 static int health_write(struct health *, const struct health_result *);
+static int health_append(struct health *, const struct health_result *);
 static void health_judge(struct health *, const struct health_result *);
 static void health_answer(struct zone *, const char *, int, int64_t,
     const char *);
@@ -120,9 +125,8 @@ health_new(struct zone *z)
 	ev_timer_init(&h->deadline, health_deadline_cb, 0., 0.);
 	h->deadline.data = h;
 	xasprintf(&path, "%s/health.log", z->dir);
-	if (records_open(&h->log, path, HEALTH_LOG_MAX, HEALTH_LOG_KEEP) != 0)
-		log_warnx("zone %s: health results will not be written",
-		    z->zc->name);
+	/* If it cannot be opened now, the first result tries again. */
+	records_open(&h->log, path, HEALTH_LOG_MAX, HEALTH_LOG_KEEP);
 	free(path);
 	return h;
 }
@@ -634,19 +638,55 @@ health_settle(struct health *h, int ok, const char *fmt, ...)
 /*
  * Write a result to health.log: every failure, every change, and a pass
  * at least every HEALTH_QUIET_MS; the passes between are counted.  1 if
- * it was written.
+ * it was written.  One that cannot be written is kept for health_retry.
  */
 static int
 health_write(struct health *h, const struct health_result *res)
 {
-	struct msgw *w;
 	int64_t now = clock_mono_ms();
 
-	if (res->ok && h->written && h->last.ok == 1 &&
+	if (res->ok && h->written && h->last.ok == 1 && !h->pending &&
 	    now - h->written_at < HEALTH_QUIET_MS) {
 		h->coalesced++;
 		return 0;
 	}
+	if (health_append(h, res) != 0) {
+		h->unwritten = *res;
+		h->pending = 1;
+		return 0;
+	}
+	h->pending = 0;
+	h->written = 1;
+	h->written_at = now;
+	h->coalesced = 0;
+	return 1;
+}
+
+/*
+ * While the zone's persistence is degraded: write the result that could
+ * not be written.  0 once health.log takes results again (or nothing is
+ * owed to it).
+ */
+int
+health_retry(struct health *h)
+{
+	if (!h->pending)
+		return 0;
+	if (health_append(h, &h->unwritten) != 0)
+		return -1;
+	h->pending = 0;
+	h->written = 1;
+	h->written_at = clock_mono_ms();
+	h->coalesced = 0;
+	return 0;
+}
+
+/* Append one result to health.log; -1 (the zone's persistence told). */
+static int
+health_append(struct health *h, const struct health_result *res)
+{
+	struct msgw *w;
+
 	w = msgw_new();
 	msgw_map_begin(w);
 	msgw_key(w, "zone");
@@ -672,11 +712,12 @@ health_write(struct health *h, const struct health_result *res)
 	msgw_key(w, "passes_coalesced");
 	msgw_int(w, h->coalesced);
 	msgw_map_end(w);
-	records_append_msg(&h->log, w);
-	h->written = 1;
-	h->written_at = now;
-	h->coalesced = 0;
-	return 1;
+	if (records_append_msg(&h->log, w) != 0) {
+		zone_persist_failed(h->z, PS_HEALTH, "health.log", h->log.error);
+		return -1;
+	}
+	zone_persist_ok(h->z, PS_HEALTH);
+	return 0;
 }
 
 /* What a result means for the zone: ready, degraded, healed, escalated. */

@@ -395,7 +395,7 @@ lease_acquire(struct zone *z, const struct msg_lease_op *m)
 	char **argv, **env;
 	struct lease *l;
 	int64_t now = clock_now_ms();
-	int slot, fd = -1, r, quarantined = 0;
+	int slot, fd = -1, r, err, quarantined = 0;
 	uuid_t u;
 
 	if (z->exiting || (z->st.state != ZS_RUNNING &&
@@ -484,14 +484,17 @@ lease_acquire(struct zone *z, const struct msg_lease_op *m)
 	lr.written_at_ms = clock_now_ms();
 	if (leasefile_write(t->dir, &lr) != 0) {
 		/* A tool VM nobody could find after a crash is not lent out. */
+		err = errno;
+		zone_persist_failed(z, PS_LEASES, "leases", err);
 		lease_record(l, REC_LEASE_ACQUIRED, NULL);
 		lease_stop(l, 1, "its lease record could not be written");
 		lease_publish(z);
 		lease_answer(z, m->id, NULL, names_error(ERR_RECORD_WRITE_FAILED),
-		    "zone %s: cannot write the record of lease %s in %s",
-		    z->zc->name, l->info.id, t->dir);
+		    "zone %s: cannot write the record of lease %s in %s: %s",
+		    z->zc->name, l->info.id, t->dir, strerror(err));
 		return;
 	}
+	zone_persist_ok(z, PS_LEASES);
 	lease_record(l, REC_LEASE_ACQUIRED, NULL);
 	lease_idle_arm(t);
 	lease_publish(z);
@@ -738,7 +741,8 @@ lease_gone(struct lease *l, const char *how)
 	log_info("zone %s: lease %s ended (slot %d free): %s", z->zc->name,
 	    l->info.id, l->info.slot, msg);
 	lease_record(l, REC_LEASE_RELEASED, msg);
-	leasefile_delete(l->t->dir, l->info.id);
+	if (leasefile_delete(l->t->dir, l->info.id) != 0)
+		zone_persist_failed(z, PS_LEASES, "leases: unlink", errno);
 	for (i = 0; i < l->nwaiters; i++)
 		lease_answer(z, l->waiters[i], l, NULL, "%s", msg);
 	l->nwaiters = 0;
@@ -862,7 +866,9 @@ lease_adopt_leftovers(struct zone *z)
 			    "tool VM pid %ld is gone", (long)lr.worker_pid,
 			    (long)lr.info.pid);
 			lease_record(&gone, REC_LEASE_RELEASED, msg);
-			leasefile_delete(t->dir, lr.info.id);
+			if (leasefile_delete(t->dir, lr.info.id) != 0)
+				zone_persist_failed(z, PS_LEASES,
+				    "leases: unlink", errno);
 			continue;
 		}
 		lease_adopt(t, &lr.info, pidfd, "left by worker pid %ld of "

@@ -35,7 +35,7 @@ leasefile_id_ok(const char *id)
 	return id[0] != '\0' && id[0] != '.' && strchr(id, '/') == NULL;
 }
 
-/* Write lr as dir/<lease id>; -1 (logged) on failure. */
+/* Write lr as dir/<lease id>; -1 with errno on failure. */
 int
 leasefile_write(const char *dir, const struct lease_record *lr)
 {
@@ -43,11 +43,12 @@ leasefile_write(const char *dir, const struct lease_record *lr)
 	char path[PATH_MAX];
 	const char *data;
 	size_t len;
-	int r;
+	int r, err;
 
 	if (!leasefile_id_ok(lr->info.id)) {
 		log_warnx("%s: bad lease id \"%s\"", __func__, lr->info.id);
 		msgw_free(w);
+		errno = EINVAL;
 		return -1;
 	}
 	msgw_map_begin(w);
@@ -84,12 +85,16 @@ leasefile_write(const char *dir, const struct lease_record *lr)
 	msgw_map_end(w);
 	data = msgw_frame(w, &len);
 	if (snprintf(path, sizeof path, "%s/%s", dir, lr->info.id) >=
-	    (int)sizeof path)
+	    (int)sizeof path) {
 		r = -1;
-	else
+		err = ENAMETOOLONG;
+	} else {
 		r = atomicfile_write(path, data + FRAME_HEADER,
 		    len - FRAME_HEADER);
+		err = errno;
+	}
 	msgw_free(w);
+	errno = err;
 	return r;
 }
 
@@ -163,7 +168,10 @@ leasefile_parse(const char *buf, size_t n, struct lease_record *lr,
 	return 0;
 }
 
-/* Delete dir/<id> and a temporary file a crash left beside it. */
+/*
+ * Delete dir/<id> and a temporary file a crash left beside it; -1 with
+ * errno (not logged: the caller reports it) if it is still there.
+ */
 int
 leasefile_delete(const char *dir, const char *id)
 {
@@ -172,10 +180,8 @@ leasefile_delete(const char *dir, const char *id)
 	snprintf(path, sizeof path, "%s/%s.tmp", dir, id);
 	unlink(path);
 	snprintf(path, sizeof path, "%s/%s", dir, id);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("%s: unlink %s", __func__, path);
+	if (unlink(path) == -1 && errno != ENOENT)
 		return -1;
-	}
 	return 0;
 }
 

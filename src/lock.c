@@ -5,7 +5,10 @@
  * worker holds state_dir/zones/<zone>/worker.lock, so a new zonevisord
  * waits for an old worker (one whose supervisor was killed, still stopping
  * its VM) before it looks at, or starts, anything of that zone.  flock()
- * locks vanish with their holder, however it dies.
+ * locks vanish with their holder, however it dies.  A lock file on a
+ * read-only state directory is locked through a read-only descriptor: the
+ * lock is as good, and zonevisord then runs with degraded persistence
+ * instead of taking the read-only directory for a live owner.
  */
 #include "config.h"
 
@@ -21,7 +24,7 @@
 /*
  * Take the lock at path, waiting up to wait_ms for its holder to go.
  * Returns the descriptor that holds it, or -1 (errno EWOULDBLOCK when it
- * is still held).
+ * is still held, else why it could not be opened).
  */
 int
 lock_take(const char *path, int64_t wait_ms)
@@ -29,7 +32,9 @@ lock_take(const char *path, int64_t wait_ms)
 	int64_t deadline = clock_mono_ms() + wait_ms;
 	int fd, err;
 
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 &&
+	    (errno != EROFS ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1))
 		return -1;
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)

@@ -1146,15 +1146,21 @@ msg_pack_zone_status(const struct zone_status *s)
 	msgw_int(w, s->health_at_ms);
 	msgw_int(w, s->health_latency_ms);
 	msgw_str(w, s->health_detail);
+	msgw_int(w, s->persist_since_ms);
+	msgw_str(w, s->persist_cause);
+	msgw_int(w, s->records_lost);
 	msgw_array_end(w);
 	return w;
 }
 
-/* Fields of MSG_ZONE_STATUS, each range-checked. */
+/*
+ * Fields of MSG_ZONE_STATUS, each range-checked; persistence is degraded
+ * (a time) with a cause, or ok (0) without one.
+ */
 int
 msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
 {
-	int64_t pid, start, gen, restarts, code, sig, hok, hfail;
+	int64_t pid, start, gen, restarts, code, sig, hok, hfail, lost;
 
 	memset(s, 0, sizeof *s);
 	s->state = get_name(r, names_state_parse);
@@ -1194,6 +1200,12 @@ msg_unpack_zone_status(struct msgr *r, struct zone_status *s)
 	get_int(r, &s->health_at_ms, 0, INT64_MAX);
 	get_int(r, &s->health_latency_ms, 0, INT64_MAX);
 	get_str(r, s->health_detail, sizeof s->health_detail);
+	get_int(r, &s->persist_since_ms, 0, INT64_MAX);
+	get_str(r, s->persist_cause, sizeof s->persist_cause);
+	get_int(r, &lost, 0, UINT32_MAX);
+	s->records_lost = (uint32_t)lost;
+	if ((s->persist_since_ms == 0) != (s->persist_cause[0] == '\0'))
+		r->error = 1;
 	return msg_end(r);
 }
 

@@ -35,6 +35,7 @@
 #include "zonevisor.h"
 
 #define RESPAWN_MIN_MS	1000	/* least time between two forks of one worker */
+#define RESPAWN_MAX_MS	30000	/* most time between retries of a failed fork */
 
 static struct config		*parent_cfg;
 static struct config		*boot_cfg;	/* zonevisord.c frees it */
@@ -73,6 +74,8 @@ static void parent_record(struct zone_worker *, int, const struct vm_ident *,
 static void parent_orphan_timer_cb(struct ev_loop *, ev_timer *, int);
 static void parent_respawn_cb(struct ev_loop *, ev_timer *, int);
 static void parent_stays_stopped(struct zone_worker *);
+static void parent_fork_failed(struct zone_worker *);
+static void parent_persist_failed(struct zone_worker *, const char *, int);
 static void parent_adopt_orphan(struct zone_worker *, int, const char *);
 static void parent_shutdown(void);
 static void parent_force(void);
@@ -524,12 +527,20 @@ parent_fork_worker(struct zone_worker *zw, const struct zone_status *initial,
 	pid_t pid;
 
 	if ((pid = fork()) == -1) {
-		log_warn("zone %s: fork", zw->zc->name);
+		/* Retried later (parent_fork_failed), each time half as often. */
+		zw->fork_delay_ms = zw->fork_delay_ms == 0 ? RESPAWN_MIN_MS :
+		    zw->fork_delay_ms * 2 > RESPAWN_MAX_MS ? RESPAWN_MAX_MS :
+		    zw->fork_delay_ms * 2;
+		log_warn("zone %s: fork of its worker failed; trying again in "
+		    "%llds", zw->zc->name, (long long)zw->fork_delay_ms / 1000);
 		return -1;
 	}
 	if (pid == 0)
 		worker_main(parent_cfg, zw->zc, parent_rv[1], initial,
 		    start_kind, start);
+	if (zw->fork_delay_ms != 0)
+		log_info("zone %s: forked its worker again", zw->zc->name);
+	zw->fork_delay_ms = 0;
 	zw->pid = pid;
 	zw->hello = 0;
 	zw->link = NULL;
@@ -950,8 +961,12 @@ parent_record(struct zone_worker *zw, int kind, const struct vm_ident *vm,
 
 	events_path(parent_cfg, zw->zc, path, sizeof path);
 	if (records_open(&log, path, zw->zc->log_max_size,
-	    zw->zc->log_keep) != 0)
+	    zw->zc->log_keep) != 0) {
+		records_close(&log);
+		zw->st.records_lost++;
+		parent_persist_failed(zw, "lifecycle.log", log.error);
 		return;
+	}
 	memset(&rec, 0, sizeof rec);
 	rec.zone = zw->zc->name;
 	rec.kind = kind;
@@ -967,9 +982,31 @@ parent_record(struct zone_worker *zw, int kind, const struct vm_ident *vm,
 	rec.evidence = kind == REC_OWNER_UNSAFE_DETECTED ||
 	    kind == REC_OWNER_UNSAFE_RESOLVED ? zw->st.evidence : EVD_NONE;
 	rec.detail = zw->st.evidence_detail;
-	records_append(&log, &rec);
+	if (records_append(&log, &rec) != 0 || records_sync(&log) != 0) {
+		if (log.failing)
+			zw->st.records_lost++;
+		parent_persist_failed(zw, log.failing ? "lifecycle.log" :
+		    "lifecycle.log: fdatasync", log.error);
+	}
 	records_close(&log);
 	control_zone_recorded(zw->zc->name);
+}
+
+/*
+ * A write of the parent's to a zone without a worker failed: the zone's
+ * persistence is degraded (logged once); its next worker takes that over
+ * and notes the gap in the log once it can.
+ */
+static void
+parent_persist_failed(struct zone_worker *zw, const char *what, int err)
+{
+	if (zw->st.persist_since_ms != 0)
+		return;
+	zw->st.persist_since_ms = clock_now_ms();
+	snprintf(zw->st.persist_cause, sizeof zw->st.persist_cause, "%s: %s",
+	    what, err != 0 ? strerror(err) : "failed");
+	log_warnx("zone %s: persistence degraded: %s", zw->zc->name,
+	    zw->st.persist_cause);
 }
 
 /*
@@ -1158,6 +1195,8 @@ parent_orphan_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	    zw->zc->name);
 	if (runtime_delete(path) == 0)
 		parent_record(zw, REC_RUNTIME_RECORD_DELETED, &vm, ERR_NONE, NULL);
+	else	/* names a VM that is gone; the next worker tries again */
+		parent_persist_failed(zw, "runtime: unlink", errno);
 	parent_record(zw, REC_OWNER_UNSAFE_RESOLVED, &vm, ERR_NONE,
 	    "the orphaned VM was stopped by the supervisor");
 	if (zw->retiring) {
@@ -1200,10 +1239,17 @@ parent_respawn_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (initial.state != ZS_OWNER_UNSAFE && initial.state != ZS_STOPPED)
 		initial.state = ZS_FAILED;
-	if (parent_fork(zw, &initial) != 0) {
-		ev_timer_set(w, RESPAWN_MIN_MS / 1000., 0.);
-		ev_timer_start(loop, w);
-	}
+	if (parent_fork(zw, &initial) != 0)
+		parent_fork_failed(zw);
+}
+
+/* A fork of zw's worker failed (out of processes): try again later. */
+static void
+parent_fork_failed(struct zone_worker *zw)
+{
+	ev_timer_stop(parent_loop, &zw->respawn_timer);
+	ev_timer_set(&zw->respawn_timer, (double)zw->fork_delay_ms / 1000., 0.);
+	ev_timer_start(parent_loop, &zw->respawn_timer);
 }
 
 /*
@@ -1594,8 +1640,7 @@ parent_reload_fork(struct zone_worker *zw, int run)
 	    run ? &start : NULL) != 0) {
 		zw->pid = 0;
 		zw->autostart = run;
-		ev_timer_set(&zw->respawn_timer, RESPAWN_MIN_MS / 1000., 0.);
-		ev_timer_start(parent_loop, &zw->respawn_timer);
+		parent_fork_failed(zw);
 		return;
 	}
 	reaper_add(zw->pid, &parent_worker_reaper, zw);
@@ -1902,6 +1947,8 @@ parent_boot_verdict(struct zone_worker *zw, struct boot_verdict *v)
 		if (runtime_delete(path) == 0)
 			parent_record(zw, REC_RUNTIME_RECORD_DELETED, &vm,
 			    ERR_NONE, NULL);
+		else
+			parent_persist_failed(zw, "runtime: unlink", errno);
 		parent_record(zw, REC_OWNER_UNSAFE_RESOLVED, &vm, ERR_NONE,
 		    "the leftover VM was stopped at boot");
 		log_info("zone %s: stopped %zu leftover process%s of an earlier "
@@ -1955,6 +2002,7 @@ parent_boot(void)
 	struct boot_verdict **rv = xcalloc(nworkers + 1, sizeof *rv);
 	const struct zone_config **zcs = xcalloc(nworkers + 1, sizeof *zcs);
 	int *locks = xcalloc(nworkers + 1, sizeof *locks);
+	int *lockerr = xcalloc(nworkers + 1, sizeof *lockerr);
 	int64_t wait = 0, deadline;
 	struct boot_scan scan;
 	char path[PATH_MAX];
@@ -1974,12 +2022,16 @@ parent_boot(void)
 	do {
 		held = 0;
 		for (i = 0; i < nworkers; i++) {
-			if (locks[i] != -1)
+			if (locks[i] != -1 || lockerr[i] != 0)
 				continue;
 			snprintf(path, sizeof path, "%s/zones/%s/worker.lock",
 			    parent_cfg->state_dir, workers[i]->zc->name);
-			if ((locks[i] = lock_take(path, 0)) == -1)
+			if ((locks[i] = lock_take(path, 0)) != -1)
+				continue;
+			if (errno == EWOULDBLOCK)
 				held++;
+			else
+				lockerr[i] = errno;
 		}
 		if (held > 0)
 			usleep(20000);
@@ -1990,8 +2042,15 @@ parent_boot(void)
 		vs[i] = xcalloc(1, sizeof *vs[i]);
 		if (locks[i] == -1) {
 			vs[i]->evidence = EVD_ORPHANED_VM;
-			snprintf(vs[i]->detail, sizeof vs[i]->detail, "an earlier "
-			    "worker of the zone still holds its worker.lock");
+			if (lockerr[i] != 0)
+				snprintf(vs[i]->detail, sizeof vs[i]->detail,
+				    "the zone's worker.lock cannot be taken "
+				    "(%s): an earlier worker may be alive",
+				    strerror(lockerr[i]));
+			else
+				snprintf(vs[i]->detail, sizeof vs[i]->detail,
+				    "an earlier worker of the zone still holds "
+				    "its worker.lock");
 			continue;
 		}
 		boot_judge(parent_cfg, workers[i]->zc, &scan, vs[i]);
@@ -2029,6 +2088,7 @@ parent_boot(void)
 	free(rv);
 	free(zcs);
 	free(locks);
+	free(lockerr);
 }
 
 /* A new zone of configuration zc, stopped and without a worker yet. */
@@ -2091,7 +2151,7 @@ parent_fork_all(void)
 		struct zone_worker *zw = workers[i];
 
 		if (zw->pid == 0)
-			ev_timer_start(parent_loop, &zw->respawn_timer);
+			parent_fork_failed(zw);
 		else {
 			reaper_add(zw->pid, &parent_worker_reaper, zw);
 			log_debug("zone %s: forked worker pid %ld",
@@ -2127,7 +2187,11 @@ parent_main(struct config *cfg)
 		ev_signal_start(parent_loop, &parent_sigs[i]);
 	}
 	snprintf(path, sizeof path, "%s/zonevisord.lock", cfg->state_dir);
-	if ((state_lock = lock_take(path, 0)) == -1) {
+	if ((state_lock = lock_take(path, 0)) == -1 && errno != EWOULDBLOCK) {
+		log_warn("cannot lock state_dir %s: %s", cfg->state_dir, path);
+		return ZVD_EXIT_FAILURE;
+	}
+	if (state_lock == -1) {
 		log_warnx("another zonevisord uses state_dir %s (%s is locked)",
 		    cfg->state_dir, path);
 		return ZVD_EXIT_RUNNING;

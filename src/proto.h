@@ -109,7 +109,8 @@ enum evidence { EVIDENCE_KINDS(AS_ENUM) EVD__COUNT };
 	X(REC_LEASE_RENEWED, "lease-renewed") \
 	X(REC_LEASE_EXPIRED, "lease-expired") \
 	X(REC_LEASE_RELEASED, "lease-released") \
-	X(REC_LEASE_QUARANTINED, "lease-quarantined")
+	X(REC_LEASE_QUARANTINED, "lease-quarantined") \
+	X(REC_RECORDS_LOST, "records-lost")	/* the gap lost records left */
 enum record_kind { RECORD_KINDS(AS_ENUM) REC__COUNT };
 
 /* How the last operation of a zone stands. */
@@ -291,6 +292,10 @@ struct zone_status {
 	int64_t		health_at_ms;		/* realtime ms the last probe ended */
 	int64_t		health_latency_ms;
 	char		health_detail[MESSAGE_MAX];
+	int64_t		persist_since_ms;	/* realtime ms records began to fail,
+						   0 while persistence is ok */
+	char		persist_cause[MESSAGE_MAX]; /* the first failure, "" when ok */
+	uint32_t	records_lost;		/* lifecycle records never written */
 };
 
 /* A VM's identity: pid and start time (0, 0 for none). */

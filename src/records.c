@@ -11,6 +11,13 @@
  * by size (lifecycle.log.1 ... .keep, oldest dropped).  Opening the log cuts
  * off a torn last record left by a crash, before anything follows it.
  *
+ * A write that fails (a full or read-only state directory) is not logged
+ * here: r->failing (or r->sync_failing) and r->error say so, and the
+ * caller reports it.  A record
+ * written only in part is cut off again at once, so that the records
+ * appended once space returns do not follow a torn one; a log that could
+ * not be opened is opened again at the next append.
+ *
  * The reader trusts nothing: a record cut short at the end of the file (a
  * crash in mid-write) is ignored; a record that fails its checksum with more
  * data after it is reported with its offset, and reading resumes at the next
@@ -40,6 +47,7 @@
 static uint32_t records_crc(const unsigned char *, uint32_t);
 static size_t records_tail(const unsigned char *, size_t, int);
 static void records_repair_tail(struct records *);
+static int records_reopen(struct records *);
 static void records_rotate(struct records *);
 static int records_scan(const unsigned char *, size_t, const char *, off_t,
     int, const struct records_cbs *, void *, size_t *);
@@ -141,19 +149,32 @@ records_repair_tail(struct records *r)
 	}
 }
 
-/* Open (append to) the log at path, cutting off a torn last record. */
+/*
+ * Open (append to) the log at path, cutting off a torn last record.  -1
+ * with errno (and r->failing, r->error) if it cannot be opened; the next
+ * append tries again.
+ */
 int
 records_open(struct records *r, const char *path, int64_t max_size, int keep)
 {
-	struct stat sb;
-
 	memset(r, 0, sizeof *r);
+	r->fd = -1;
 	r->path = xstrdup(path);
 	r->max_size = max_size;
 	r->keep = keep;
-	r->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	return records_reopen(r);
+}
+
+/* Open r->path, which is not open; -1 with errno, r->failing and r->error. */
+static int
+records_reopen(struct records *r)
+{
+	struct stat sb;
+
+	r->fd = open(r->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 	if (r->fd == -1) {
-		log_warn("%s: open %s", __func__, path);
+		r->failing = 1;
+		r->error = errno;
 		return -1;
 	}
 	records_repair_tail(r);
@@ -188,8 +209,8 @@ records_rotate(struct records *r)
 }
 
 /*
- * Append one record.  Returns -1 if it could not be written (the failure is
- * logged once until a write succeeds again).
+ * Append one record.  Returns -1 with errno (and r->failing, r->error) if
+ * it could not be written whole; nothing of it is left in the log then.
  */
 int
 records_append(struct records *r, const struct record *rec)
@@ -205,6 +226,7 @@ records_append_msg(struct records *r, struct msgw *w)
 	unsigned char *buf;
 	size_t flen, len, off = 0;
 	uint32_t crc;
+	int err;
 
 	frame = msgw_frame(w, &flen);
 	len = flen - FRAME_HEADER;
@@ -221,21 +243,31 @@ records_append_msg(struct records *r, struct msgw *w)
 	buf[7] = (unsigned char)crc;
 	msgw_free(w);
 
+	err = 0;
+	if (r->fd == -1 && records_reopen(r) == -1)
+		err = r->error;
 	while (r->fd != -1 && off < len + RECORD_HEADER) {
 		ssize_t n = write(r->fd, buf + off, len + RECORD_HEADER - off);
 
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
+			err = n == 0 ? EIO : errno;
 			break;
+		}
 		off += (size_t)n;
 	}
 	free(buf);
 	if (off != len + RECORD_HEADER) {
-		if (!r->failing)
-			log_warn("%s: append to %s", __func__, r->path);
+		/* Cut a partial record off: what follows must not follow it. */
+		if (off > 0 && ftruncate(r->fd, (off_t)r->size) == -1) {
+			log_warn("%s: ftruncate %s after a partial append",
+			    __func__, r->path);
+			r->size += (int64_t)off;
+		}
 		r->failing = 1;
-		r->size += (int64_t)off;
+		r->error = err;
+		errno = err;
 		return -1;
 	}
 	r->failing = 0;
@@ -244,17 +276,22 @@ records_append_msg(struct records *r, struct msgw *w)
 	return 0;
 }
 
-/* Make every appended record durable; -1 if fdatasync failed. */
+/*
+ * Make every appended record durable; -1 with errno (and r->sync_failing,
+ * r->error) if fdatasync failed.
+ */
 int
 records_sync(struct records *r)
 {
 	if (!r->dirty || r->fd == -1)
 		return 0;
-	r->dirty = 0;
 	if (fdatasync(r->fd) == -1) {
-		log_warn("%s: fdatasync %s", __func__, r->path);
+		r->sync_failing = 1;	/* still dirty: the next sync tries again */
+		r->error = errno;
 		return -1;
 	}
+	r->dirty = 0;
+	r->sync_failing = 0;
 	return 0;
 }
 

@@ -64,14 +64,14 @@ runtime_digest(const char *command, char *out, size_t len)
 	snprintf(out, len, "%08lx", (unsigned long)crc);
 }
 
-/* Write the record at path atomically; -1 (logged) on failure. */
+/* Write the record at path atomically; -1 with errno on failure. */
 int
 runtime_write(const char *path, const struct runtime_record *rr)
 {
 	struct msgw *w = msgw_new();
 	const char *data;
 	size_t len;
-	int r;
+	int r, err;
 
 	msgw_map_begin(w);
 	msgw_key(w, "version");
@@ -101,7 +101,9 @@ runtime_write(const char *path, const struct runtime_record *rr)
 	msgw_map_end(w);
 	data = msgw_frame(w, &len);
 	r = atomicfile_write(path, data + FRAME_HEADER, len - FRAME_HEADER);
+	err = errno;
 	msgw_free(w);
+	errno = err;
 	return r;
 }
 
@@ -168,7 +170,8 @@ runtime_parse(const char *buf, size_t n, struct runtime_record *rr,
 /*
  * Delete the record (and a temporary file left by a crash).  Not fsynced:
  * a deletion lost in a crash brings back a record whose process is proven
- * gone, which the next check deletes without signalling anything.
+ * gone, which the next check deletes without signalling anything.  -1 with
+ * errno (not logged: the caller reports it) if it is still there.
  */
 int
 runtime_delete(const char *path)
@@ -177,10 +180,8 @@ runtime_delete(const char *path)
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	unlink(tmp);
-	if (unlink(path) == -1 && errno != ENOENT) {
-		log_warn("%s: unlink %s", __func__, path);
+	if (unlink(path) == -1 && errno != ENOENT)
 		return -1;
-	}
 	return 0;
 }
 
@@ -218,7 +219,7 @@ runtime_check(const char *path, const char *zone, const char *state_dir,
 	    !proc_identity_matches(rr.vm_pid, rr.vm_start_time)) {
 		snprintf(detail, len, "VM pid %ld of %s is gone",
 		    (long)rr.vm_pid, rr.op_id);
-		runtime_delete(path);
+		runtime_delete(path);	/* the caller sees if it is still there */
 		return RUNTIME_DELETED;
 	}
 	*evidence = EVD_STALE_RUNTIME_RECORD;

@@ -23,6 +23,7 @@ static int status_running(const struct zone_status *);
 static const char *status_health(const struct zone_worker *);
 static void status_pack_probe(struct msgw *, const struct zone_worker *);
 static void status_pack_reload(struct msgw *, const struct reload_status *);
+static void status_pack_persistence(struct msgw *, const struct zone_status *);
 
 /* 1 if the zone's VM runs (healthy or degraded). */
 static int
@@ -94,6 +95,31 @@ status_pack_recovery(struct msgw *w, const struct recovery *r, int64_t now)
 	msgw_int(w, recovery_failed_total(r));
 	msgw_key(w, "suspensions");
 	msgw_int(w, r->suspensions);
+	msgw_map_end(w);
+}
+
+/*
+ * {state, since, cause, records_lost}: whether the zone's records can be
+ * written.  state ok or degraded; since and cause (the first failure) are
+ * nil while ok; records_lost counts lifecycle records never written.
+ */
+static void
+status_pack_persistence(struct msgw *w, const struct zone_status *st)
+{
+	int degraded = st->persist_since_ms != 0;
+
+	msgw_map_begin(w);
+	msgw_key(w, "state");
+	msgw_str(w, degraded ? "degraded" : "ok");
+	msgw_key(w, "since");
+	if (degraded)
+		msgw_int(w, st->persist_since_ms);
+	else
+		msgw_nil(w);
+	msgw_key(w, "cause");
+	msgw_str(w, degraded ? st->persist_cause : NULL);
+	msgw_key(w, "records_lost");
+	msgw_int(w, st->records_lost);
 	msgw_map_end(w);
 }
 
@@ -239,6 +265,8 @@ status_pack_zone(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	status_pack_evidence(w, st);
 	msgw_key(w, "recovery");
 	status_pack_recovery(w, &zw->rec, now);
+	msgw_key(w, "persistence");
+	status_pack_persistence(w, st);
 	msgw_key(w, "leases");
 	msgw_int(w, (int64_t)status_lease_count(zw, -1));
 	msgw_key(w, "operation_id");
@@ -407,6 +435,8 @@ status_pack_diagnose(struct msgw *w, const struct zone_worker *zw, int64_t now)
 	msgw_int(w, (int64_t)status_lease_count(zw, -1));
 	msgw_key(w, "quarantined");
 	msgw_int(w, (int64_t)status_lease_count(zw, LS_QUARANTINED));
+	msgw_key(w, "persistence");
+	status_pack_persistence(w, st);
 	msgw_key(w, "recovery");
 	status_pack_recovery(w, &zw->rec, now);
 	msgw_map_end(w);

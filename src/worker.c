@@ -478,6 +478,7 @@ worker_run(void *arg)
 		    sizeof worker_zone->st.outage_message, "%s",
 		    initial->outage_message);
 	}
+	zone_persist_begin(worker_zone, initial);
 	/*
 	 * Before any VM may start: the zone's lock (an earlier worker still
 	 * stopping its VM holds it), then a VM left by an earlier zonevisord?
@@ -485,10 +486,16 @@ worker_run(void *arg)
 	snprintf(lockpath, sizeof lockpath, "%s/worker.lock", worker_zone->dir);
 	if ((worker_lock = lock_take(lockpath, WORKER_LOCK_WAIT_MS)) == -1) {
 		worker_zone->new_evidence = EVD_ORPHANED_VM;
-		snprintf(worker_zone->new_evidence_detail,
-		    sizeof worker_zone->new_evidence_detail, "%.150s is held by "
-		    "another process: an earlier worker of this zone is alive",
-		    lockpath);
+		if (errno == EWOULDBLOCK)
+			snprintf(worker_zone->new_evidence_detail,
+			    sizeof worker_zone->new_evidence_detail, "%.150s is "
+			    "held by another process: an earlier worker of this "
+			    "zone is alive", lockpath);
+		else
+			snprintf(worker_zone->new_evidence_detail,
+			    sizeof worker_zone->new_evidence_detail, "%.150s "
+			    "cannot be taken (%s): an earlier worker of this "
+			    "zone may be alive", lockpath, strerror(errno));
 		zone_fsm_feed(worker_zone, ZE_OWNER_UNSAFE);
 	} else {
 		zone_check_runtime(worker_zone);

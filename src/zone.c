@@ -17,6 +17,18 @@
  * record names the VM from its spawn until a clean close.  When the VM's
  * leader dies, the rest of its process group and any stray it left behind
  * are killed, so nothing of an old VM survives next to a new one.
+ *
+ * Writes to the state directory may fail (full, read-only): the zone's
+ * persistence is then degraded, with the first failure and since when,
+ * until every failed write has been done again (a runtime record the VM
+ * still needs, a health result, a note in the lifecycle log of the records
+ * lost meanwhile), retried every ZONE_PERSIST_RETRY seconds.  A failed
+ * write never stops, fails or restarts the zone: a VM whose runtime record
+ * cannot be written keeps running, for a gateway lost to a full disk would
+ * be an outage made of a logging problem; the record is written as soon as
+ * it can be, and until then the parent knows the VM from the zone's status
+ * and a later zonevisord finds it by its marker (boot.c), so it is never
+ * taken for absent and a second VM is never started beside it.
  */
 #include "config.h"
 
@@ -30,11 +42,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "xmalloc.h"
 #include "zonevisor.h"
+
+#define ZONE_PROBE_SIZE	16384	/* bytes that must fit before persistence is ok */
 
 static void zone_record(struct zone *, int, const struct vm_ident *,
     const struct vm_ident *, int, const char *);
@@ -74,6 +89,13 @@ static void zone_vm_exited(pid_t, const struct exit_info *, void *);
 static void zone_ready_now(struct zone *);
 static void zone_ready_by_probe(struct zone *);
 static void zone_close_failing(struct zone *, int, const char *);
+static void zone_sync(struct zone *);
+static void zone_note_gap(struct zone *);
+static int zone_probe_dir(const char *);
+static void zone_persist_changed(struct zone *);
+static void zone_persist_restored(struct zone *);
+static void zone_persist_retry_cb(struct ev_loop *, ev_timer *, int);
+static void zone_persist_report_cb(struct ev_loop *, ev_timer *, int);
 
 static const struct reaper_ops zone_vm_reaper = {
 	zone_vm_exiting, zone_vm_exited
@@ -109,6 +131,11 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	z->stop_timer.data = z;
 	ev_timer_init(&z->sync_timer, zone_sync_cb, ZONE_SYNC_DELAY, 0.);
 	z->sync_timer.data = z;
+	ev_timer_init(&z->persist_timer, zone_persist_retry_cb,
+	    ZONE_PERSIST_RETRY, ZONE_PERSIST_RETRY);
+	z->persist_timer.data = z;
+	ev_timer_init(&z->persist_report, zone_persist_report_cb, 0., 0.);
+	z->persist_report.data = z;
 
 	xasprintf(&z->dir, "%s/zones/%s", cfg->state_dir, zc->name);
 	if (mkdir(z->dir, 0700) == -1 && errno != EEXIST)
@@ -117,6 +144,7 @@ zone_new(struct ev_loop *loop, const struct config *cfg,
 	console_open(&z->console, path, zc->log_max_size, zc->log_keep);
 	free(path);
 	xasprintf(&path, "%s/lifecycle.log", z->dir);
+	/* If it cannot be opened, zone_persist_begin says so. */
 	records_open(&z->log, path, zc->log_max_size, zc->log_keep);
 	free(path);
 	xasprintf(&z->runtime_path, "%s/runtime", z->dir);
@@ -152,6 +180,8 @@ zone_free(struct zone *z)
 		zone_op_free(z, z->incoming);
 	ev_timer_stop(z->loop, &z->stop_timer);
 	ev_timer_stop(z->loop, &z->sync_timer);
+	ev_timer_stop(z->loop, &z->persist_timer);
+	ev_timer_stop(z->loop, &z->persist_report);
 	health_free(z->health);
 	lease_table_free(z->leases);
 	zone_forget_secrets(z);
@@ -218,10 +248,214 @@ zone_append(struct zone *z, struct record *rec)
 		rec->op_id = zone_op_id(z);
 	rec->supervisor_pid = getppid();
 	rec->generation = z->st.generation;
-	records_append(&z->log, rec);
+	/* Records were lost before this one: say so where they are missing. */
+	if (z->gap_pending && rec->kind != REC_RECORDS_LOST)
+		zone_note_gap(z);
+	if (records_append(&z->log, rec) != 0) {
+		if (rec->kind != REC_RECORDS_LOST) {
+			z->st.records_lost++;
+			if (!z->gap_pending)
+				z->gap_since_ms = rec->observed_at_ms;
+			z->gap_pending = 1;
+		}
+		zone_persist_failed(z, PS_LIFECYCLE, "lifecycle.log",
+		    z->log.error);
+		return;
+	}
 	z->recorded = 1;
 	if (!ev_is_active(&z->sync_timer))
 		ev_timer_start(z->loop, &z->sync_timer);
+}
+
+/*
+ * Append the records-lost note: the log has a gap from gap_since_ms to
+ * now.  Once the note is in the log, the gap is accounted for.
+ */
+static void
+zone_note_gap(struct zone *z)
+{
+	struct record rec;
+	char when[32], msg[MESSAGE_MAX];
+	time_t t = (time_t)(z->gap_since_ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(when, sizeof when, "%lld ms", (long long)z->gap_since_ms);
+	snprintf(msg, sizeof msg, "lifecycle records could not be written "
+	    "from %s until now (%.120s); %lu lost in all", when,
+	    z->st.persist_cause[0] != '\0' ? z->st.persist_cause : "unknown",
+	    (unsigned long)z->st.records_lost);
+	memset(&rec, 0, sizeof rec);
+	rec.kind = REC_RECORDS_LOST;
+	rec.trigger = -1;
+	rec.error = ERR_RECORD_WRITE_FAILED;
+	rec.message = msg;
+	zone_append(z, &rec);
+	if (!z->log.failing) {
+		z->gap_pending = 0;
+		log_info("zone %s: noted the gap in lifecycle.log: %s",
+		    z->zc->name, msg);
+	}
+}
+
+/* Make the records appended lately durable; persistence follows. */
+static void
+zone_sync(struct zone *z)
+{
+	if (records_sync(&z->log) != 0)
+		zone_persist_failed(z, PS_LIFECYCLE, "lifecycle.log: fdatasync",
+		    z->log.error);
+	else if (!z->log.failing && !z->log.sync_failing && !z->gap_pending &&
+	    (z->persist_failing & PS_LIFECYCLE))
+		zone_persist_ok(z, PS_LIFECYCLE);
+}
+
+/*
+ * A write to the state directory failed (what: the file, err: its errno).
+ * The first failure degrades the zone's persistence, is logged once, and
+ * starts the retries; the zone itself is not touched.
+ */
+void
+zone_persist_failed(struct zone *z, int what_bit, const char *what, int err)
+{
+	z->persist_failing |= what_bit;
+	if (!ev_is_active(&z->persist_timer))
+		ev_timer_again(z->loop, &z->persist_timer);
+	if (z->st.persist_since_ms != 0)
+		return;
+	z->st.persist_since_ms = clock_now_ms();
+	snprintf(z->st.persist_cause, sizeof z->st.persist_cause, "%s: %s",
+	    what, err != 0 ? strerror(err) : "failed");
+	log_warnx("zone %s: persistence degraded: %s; the zone keeps running, "
+	    "and what cannot be written is retried every %.0fs", z->zc->name,
+	    z->st.persist_cause, ZONE_PERSIST_RETRY);
+	zone_persist_changed(z);
+}
+
+/*
+ * A write of this kind succeeded again.  Once none is failing any more,
+ * the next retry (zone_persist_retry_cb) checks that the directory takes
+ * new data before it calls persistence restored: on a file system that is
+ * nearly full, a small record may still fit where the next will not.
+ */
+void
+zone_persist_ok(struct zone *z, int what_bit)
+{
+	z->persist_failing &= ~what_bit;
+}
+
+/* Every write works again: persistence is restored (logged once). */
+static void
+zone_persist_restored(struct zone *z)
+{
+	ev_timer_stop(z->loop, &z->persist_timer);
+	log_info("zone %s: persistence restored after %llds (it failed with "
+	    "%s); %lu lifecycle records lost in all", z->zc->name,
+	    (long long)((clock_now_ms() - z->st.persist_since_ms) / 1000),
+	    z->st.persist_cause, (unsigned long)z->st.records_lost);
+	z->st.persist_since_ms = 0;
+	z->st.persist_cause[0] = '\0';
+	zone_persist_changed(z);
+}
+
+/*
+ * A new worker's persistence: what its predecessor's zone had (st, or NULL
+ * for none), with what the parent lost meanwhile (degraded, the lifecycle
+ * log owes a note), and whether the log could be opened at all.  Taken
+ * over, a degraded persistence is not logged again.
+ */
+void
+zone_persist_begin(struct zone *z, const struct zone_status *st)
+{
+	if (st != NULL && st->persist_since_ms != 0) {
+		z->st.records_lost += st->records_lost;
+		z->st.persist_since_ms = st->persist_since_ms;
+		snprintf(z->st.persist_cause, sizeof z->st.persist_cause, "%s",
+		    st->persist_cause);
+		z->persist_failing |= PS_LIFECYCLE;
+		z->gap_pending = 1;
+		z->gap_since_ms = st->persist_since_ms;
+		if (!ev_is_active(&z->persist_timer))
+			ev_timer_again(z->loop, &z->persist_timer);
+	} else if (st != NULL)
+		z->st.records_lost += st->records_lost;
+	if (z->log.fd == -1)
+		zone_persist_failed(z, PS_LIFECYCLE, "lifecycle.log",
+		    z->log.error);
+}
+
+/* Persistence changed: tell the parent soon, outside whatever runs now. */
+static void
+zone_persist_changed(struct zone *z)
+{
+	if (z->report != NULL && !ev_is_active(&z->persist_report))
+		ev_timer_start(z->loop, &z->persist_report);
+}
+
+static void
+zone_persist_report_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct zone *z = w->data;
+
+	z->report(z);
+}
+
+/*
+ * 0 if new data can be written in dir again: a probe file of a few blocks,
+ * written like a record (atomicfile.c), then removed.
+ */
+static int
+zone_probe_dir(const char *dir)
+{
+	static const char block[ZONE_PROBE_SIZE];
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof path, "%s/.write-probe", dir) >=
+	    (int)sizeof path)
+		return -1;
+	if (atomicfile_write(path, block, sizeof block) != 0)
+		return -1;
+	unlink(path);
+	return 0;
+}
+
+/*
+ * While persistence is degraded: do again what failed.  The runtime record
+ * of the VM held (or its deletion), the health result not written, a
+ * records-lost note (and its sync), a probe of the lease directory.
+ */
+static void
+zone_persist_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct zone *z = w->data;
+	char dir[PATH_MAX];
+
+	if ((z->persist_failing & PS_RUNTIME) && !z->runtime_pending)
+		zone_persist_ok(z, PS_RUNTIME);
+	else if (z->persist_failing & PS_RUNTIME) {
+		if (z->vm.pid != 0)
+			zone_write_runtime(z);
+		else if (!z->runtime_stale)
+			zone_drop_runtime(z);
+	}
+	if ((z->persist_failing & PS_HEALTH) &&
+	    (z->health == NULL || health_retry(z->health) == 0))
+		zone_persist_ok(z, PS_HEALTH);
+	if (z->persist_failing & PS_LEASES) {
+		if (snprintf(dir, sizeof dir, "%s/leases", z->dir) <
+		    (int)sizeof dir && zone_probe_dir(dir) == 0)
+			zone_persist_ok(z, PS_LEASES);
+	}
+	if (z->persist_failing & PS_LIFECYCLE) {
+		if (z->gap_pending)
+			zone_note_gap(z);
+		zone_sync(z);
+	}
+	if (z->persist_failing == 0 && zone_probe_dir(z->dir) == 0)
+		zone_persist_restored(z);
+	if (z->recorded)
+		z->report(z);
 }
 
 /* Append a lifecycle record about this zone. */
@@ -253,7 +487,7 @@ zone_sync_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct zone *z = w->data;
 
-	records_sync(&z->log);
+	zone_sync(z);
 }
 
 /* Keep (or, with an empty op_id, drop) the parent's decision ahead. */
@@ -534,7 +768,7 @@ zone_report_done(struct zone *z)
 	}
 	if (TAILQ_EMPTY(&z->results))
 		return;
-	records_sync(&z->log);
+	zone_sync(z);
 	while ((res = TAILQ_FIRST(&z->results)) != NULL) {
 		TAILQ_REMOVE(&z->results, res, entry);
 		z->op_done(z, res);
@@ -598,6 +832,7 @@ zone_write_runtime(struct zone *z)
 {
 	struct runtime_record rr;
 	struct vm_ident vm = zone_vm_ident(z);
+	int err;
 
 	memset(&rr, 0, sizeof rr);
 	snprintf(rr.zone, sizeof rr.zone, "%s", z->zc->name);
@@ -612,13 +847,22 @@ zone_write_runtime(struct zone *z)
 	rr.supervisor_pid = getppid();
 	rr.generation = z->vm.generation;
 	rr.written_at_ms = clock_now_ms();
-	if (runtime_write(z->runtime_path, &rr) == 0)
+	if (runtime_write(z->runtime_path, &rr) == 0) {
+		z->runtime_pending = 0;
 		zone_record(z, REC_RUNTIME_RECORD_WRITTEN, NULL, &vm, ERR_NONE,
 		    NULL);
-	else
+		zone_persist_ok(z, PS_RUNTIME);
+		return;
+	}
+	err = errno;
+	zone_persist_failed(z, PS_RUNTIME, "runtime", err);
+	/* Recorded once, not at every retry. */
+	if (!z->runtime_pending)
 		zone_record(z, REC_RUNTIME_RECORD_WRITTEN, NULL, &vm,
 		    ERR_RECORD_WRITE_FAILED, "the runtime record could not be "
-		    "written");
+		    "written; the VM keeps running and the record is written "
+		    "once it can be");
+	z->runtime_pending = 1;
 }
 
 /* The runtime record of a VM already reaped, left for after a respawn. */
@@ -631,15 +875,25 @@ zone_drop_stale_runtime(struct zone *z)
 	zone_drop_runtime(z);
 }
 
-/* The VM is proven gone: delete its runtime record. */
+/*
+ * The VM is proven gone: delete its runtime record.  If that fails, the
+ * record names a process that is gone, which no check takes for a VM; the
+ * deletion is retried all the same.
+ */
 static void
 zone_drop_runtime(struct zone *z)
 {
 	struct vm_ident vm = zone_exited_ident(z);
 
-	if (runtime_delete(z->runtime_path) == 0)
+	if (runtime_delete(z->runtime_path) == 0) {
+		z->runtime_pending = 0;
 		zone_record(z, REC_RUNTIME_RECORD_DELETED, &vm, NULL, ERR_NONE,
 		    NULL);
+		zone_persist_ok(z, PS_RUNTIME);
+		return;
+	}
+	z->runtime_pending = 1;
+	zone_persist_failed(z, PS_RUNTIME, "runtime: unlink", errno);
 }
 
 /*
@@ -655,7 +909,12 @@ zone_check_runtime(struct zone *z)
 
 	r = runtime_check(z->runtime_path, z->zc->name, z->cfg->state_dir,
 	    &evidence, detail, sizeof detail);
-	if (r == RUNTIME_DELETED) {
+	if (r == RUNTIME_DELETED && access(z->runtime_path, F_OK) == 0) {
+		/* Gone, but still on disk: a write-protected state directory. */
+		log_info("zone %s: a stale runtime record names a process that "
+		    "is gone: %s", z->zc->name, detail);
+		zone_drop_runtime(z);
+	} else if (r == RUNTIME_DELETED) {
 		log_info("zone %s: deleted a stale runtime record: %s",
 		    z->zc->name, detail);
 		zone_record(z, REC_RUNTIME_RECORD_DELETED, NULL, NULL, ERR_NONE,

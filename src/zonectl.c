@@ -873,6 +873,19 @@ cmd_diagnose(int argc, char **argv)
 		    (long long)int_field(d, "quarantined", 0));
 	}
 	putchar('\n');
+	v = mval_get(d, "persistence");
+	if (v != NULL && mval_kind(v) == MV_MAP &&
+	    strcmp(str_field(v, "state", a, sizeof a), "degraded") == 0) {
+		format_time(int_field(v, "since", 0), when, sizeof when);
+		printf("persistence:     degraded since %s: %s", when,
+		    str_field(v, "cause", b, sizeof b));
+	} else
+		printf("persistence:     %s", v != NULL && mval_kind(v) ==
+		    MV_MAP ? a : "-");
+	if (int_field(v, "records_lost", 0) > 0)
+		printf(" (%lld lifecycle records lost)",
+		    (long long)int_field(v, "records_lost", 0));
+	putchar('\n');
 	v = mval_get(d, "recovery");
 	printf("recovery:        %s\n", str_field(v, "state", a, sizeof a));
 	mdoc_free(doc);

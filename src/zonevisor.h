@@ -359,6 +359,7 @@ struct console {
 	int64_t	 size;
 	int64_t	 max_size;
 	int	 keep;
+	int	 failing;	/* the last write failed (logged once) */
 };
 
 int console_open(struct console *, const char *, int64_t, int);
@@ -376,7 +377,9 @@ struct records {
 	int64_t	 max_size;
 	int	 keep;
 	int	 dirty;		/* appended since the last sync */
-	int	 failing;	/* the last append failed (logged once) */
+	int	 failing;	/* the last append failed */
+	int	 sync_failing;	/* the last fdatasync failed */
+	int	 error;		/* the errno of either */
 };
 
 struct records_cbs {
@@ -522,6 +525,13 @@ enum { LR_STOP, LR_RESTART };
 /* zone.c: the worker's zone, driven by zone_fsm.c. */
 #define ZONE_PENDING_MAX 8
 #define ZONE_SYNC_DELAY	0.02	/* seconds from a record to its fsync */
+#define ZONE_PERSIST_RETRY 1.0	/* seconds between retries of failed writes */
+
+/* What a zone writes to its state directory (persistence), as bits. */
+#define PS_LIFECYCLE	0x01	/* lifecycle.log: append or fdatasync */
+#define PS_HEALTH	0x02	/* health.log */
+#define PS_RUNTIME	0x04	/* the runtime record: write or delete */
+#define PS_LEASES	0x08	/* lease records */
 
 struct zone {
 	const struct config		*cfg;
@@ -561,6 +571,14 @@ struct zone {
 	int				 new_evidence;	/* for ZE_OWNER_UNSAFE */
 	char				 new_evidence_detail[MESSAGE_MAX];
 	char				 degraded_reason[MESSAGE_MAX];
+	int				 persist_failing; /* PS_* failing now */
+	int				 runtime_pending; /* the runtime record on disk is
+							   not what it should be */
+	int				 gap_pending;	/* lifecycle records were lost
+							   and no records-lost note says so */
+	int64_t				 gap_since_ms;	/* realtime ms of the first one */
+	ev_timer			 persist_timer;	/* retries failed writes */
+	ev_timer			 persist_report; /* reports a change soon */
 	struct health_config		 hc;		/* [health], owned: a reload may
 							   replace it (zone_set_health) */
 	struct health			*health;	/* NULL without a probe */
@@ -625,6 +643,9 @@ int zone_reset(struct zone *, int);
 int zone_readiness_failed(struct zone *, int);
 
 void zone_append(struct zone *, struct record *);
+void zone_persist_failed(struct zone *, int, const char *, int);
+void zone_persist_ok(struct zone *, int);
+void zone_persist_begin(struct zone *, const struct zone_status *);
 size_t zone_env_passed(char **);
 int zone_spec(struct zone *, struct spawn_spec *, char **, char *, size_t);
 /* lease.c */
@@ -648,6 +669,7 @@ struct health *health_new(struct zone *);
 void health_free(struct health *);
 void health_watch(struct health *);
 void health_probe_now(struct zone *, const char *);
+int health_retry(struct health *);
 
 /* zone_fsm.c */
 #define ZS_BY_ACTION	(-1)	/* the action returns the next state */
@@ -723,6 +745,8 @@ struct zone_worker {
 	int				 orphan_killed;
 	ev_timer			 respawn_timer;
 	int64_t				 forked_mono_ms;
+	int64_t				 fork_delay_ms;	/* after a failed fork: the
+							   next try waits this long */
 	struct recovery			 rec;		/* the recovery policy */
 	ev_timer			 rec_timer;
 	char				 rec_op[OP_ID_MAX]; /* its operation in flight */
@@ -852,7 +876,7 @@ void events_pack(struct msgw *, const struct event_list *);
 void events_free(struct event_list *);
 
 /* status.c */
-#define STATUS_ZONE_BYTES	640	/* about what one zone's status packs to */
+#define STATUS_ZONE_BYTES	720	/* about what one zone's status packs to */
 void status_pack_supervisor(struct msgw *, int64_t);
 void status_pack_zone(struct msgw *, const struct zone_worker *, int64_t);
 void status_pack_diagnose(struct msgw *, const struct zone_worker *, int64_t);

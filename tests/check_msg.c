@@ -31,7 +31,7 @@ struct field {
 #define S(v)	{ 's', 0, (v) }
 #define B(v)	{ 'b', (v), NULL }
 #define NIL	{ 'n', 0, NULL }
-#define NFIELDS	32
+#define NFIELDS	40
 
 static Suite *msg_suite(void);
 static const unsigned char *payload(struct msgw *, size_t *);
@@ -429,6 +429,13 @@ START_TEST(test_msg_zone_status_round_trip)
 		in.health_latency_ms = (int64_t)k * 11;
 		snprintf(in.health_detail, sizeof in.health_detail,
 		    "GET /health: %d", 200 + (int)k);
+		/* Persistence ok (no time, no cause) or degraded (both). */
+		if (k % 3 != 0) {
+			in.persist_since_ms = INT64_C(1700000000333) + k;
+			snprintf(in.persist_cause, sizeof in.persist_cause,
+			    "lifecycle.log: No space left on device (%d)", k);
+		}
+		in.records_lost = k == 6 ? UINT32_MAX : (uint32_t)k * 3;
 		if (k == 4) {
 			in.op_id[0] = '\0';	/* no operation yet */
 			in.message[0] = '\0';
@@ -467,6 +474,9 @@ START_TEST(test_msg_zone_status_round_trip)
 		ck_assert_int_eq(out.health_at_ms, in.health_at_ms);
 		ck_assert_int_eq(out.health_latency_ms, in.health_latency_ms);
 		ck_assert_str_eq(out.health_detail, in.health_detail);
+		ck_assert_int_eq(out.persist_since_ms, in.persist_since_ms);
+		ck_assert_str_eq(out.persist_cause, in.persist_cause);
+		ck_assert_uint_eq(out.records_lost, in.records_lost);
 		ck_assert_int_eq(msg_end(&r), 0);
 		mdoc_free(d);
 		msgw_free(w);
@@ -1050,7 +1060,8 @@ static const struct field base_status[] = {
 	S("none"), S(""), I(0), I(-1), I(0), S("alpha-start-1"), S("start"),
 	S("operator-start"), S("finished"), S("none"), I(1700000000000),
 	S("none"), S(""), I(0), I(1), I(0), I(1700000000000), I(3),
-	S("GET /health: 200")
+	S("GET /health: 200"), I(1700000000100),
+	S("lifecycle.log: No space left on device"), I(2)
 };
 static const struct field base_op_done[] = {
 	I(MSG_OP_DONE), S("alpha-start-1"), B(1), S("none"), S("")
@@ -1162,7 +1173,14 @@ static const struct {
 	{ "status negative health failures", 2, REPLACE, 26, I(-1) },
 	{ "status negative health latency", 2, REPLACE, 28, I(-1) },
 	{ "status health detail as int", 2, REPLACE, 29, I(0) },
-	{ "status without health detail", 2, DROP, 0, NIL },
+	{ "status negative persistence time", 2, REPLACE, 30, I(-1) },
+	{ "status persistence cause as int", 2, REPLACE, 31, I(0) },
+	{ "status degraded without a cause", 2, REPLACE, 31, S("") },
+	{ "status cause while ok", 2, REPLACE, 30, I(0) },
+	{ "status negative records_lost", 2, REPLACE, 32, I(-1) },
+	{ "status records_lost > 2^32-1", 2, REPLACE, 32,
+	    I(INT64_C(4294967296)) },
+	{ "status without records_lost", 2, DROP, 0, NIL },
 	{ "status with an extra field", 2, EXTRA, 0, NIL },
 	{ "op done ok as int", 3, REPLACE, 2, I(1) },
 	{ "op done unknown error", 3, REPLACE, 3, S("nope") },

@@ -22,12 +22,14 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1256,6 +1258,74 @@ START_TEST(test_records_append_fails_when_rotation_cannot_reopen)
 }
 END_TEST
 
+START_TEST(test_records_partial_append_is_cut_off)
+{
+	static const int want[] = { 0, 1, 2, 4 };
+	struct seen s = { 0 };
+	struct records r;
+	struct sample smp;
+	struct rlimit rl, small;
+	const char *path = testdir_at(LOG_NAME);
+	off_t before;
+
+	/*
+	 * A full disk takes part of a record and refuses the rest (here the
+	 * file size limit does, which needs no filesystem of its own).  What
+	 * was written is cut off again, so the records appended once space
+	 * returns follow the last whole one, and the log reads cleanly.
+	 */
+	write_samples(path, 0, 3, 0, 2, NULL);
+	ck_assert_int_eq(records_open(&r, path, 0, 2), 0);
+	before = file_size(path);
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	small = rl;
+	small.rlim_cur = (rlim_t)before + 10;
+	signal(SIGXFSZ, SIG_IGN);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+	sample(3, &smp);
+	ck_assert_int_eq(records_append(&r, &smp.r), -1);
+	ck_assert_int_eq(errno, EFBIG);
+	ck_assert_int_eq(r.failing, 1);
+	ck_assert_int_eq(r.error, EFBIG);
+	ck_assert_int_eq(file_size(path), before);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	append_sample(&r, 4);
+	ck_assert_int_eq(r.failing, 0);
+	ck_assert_int_eq(records_sync(&r), 0);
+	records_close(&r);
+	read_log(path, 2, &s);
+	ck_assert_uint_eq(s.nproblems, 0);
+	expect_seqs(&s, want, sizeof want / sizeof want[0]);
+	seen_reset(&s);
+}
+END_TEST
+
+START_TEST(test_records_append_reopens_when_possible)
+{
+	static const int want[] = { 1 };
+	struct seen s = { 0 };
+	struct records r;
+	struct sample smp;
+	const char *dir = testdir_at("zone"), *path = testdir_at("zone/" LOG_NAME);
+
+	/* A log that could not be opened is opened by a later append. */
+	ck_assert_int_eq(records_open(&r, path, 0, 2), -1);
+	ck_assert_int_eq(r.failing, 1);
+	ck_assert_int_eq(r.error, ENOENT);
+	sample(0, &smp);
+	ck_assert_int_eq(records_append(&r, &smp.r), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(mkdir(dir, 0700), 0);
+	append_sample(&r, 1);
+	ck_assert_int_eq(r.failing, 0);
+	records_close(&r);
+	read_log(path, 2, &s);
+	ck_assert_uint_eq(s.nproblems, 0);
+	expect_seqs(&s, want, 1);
+	seen_reset(&s);
+}
+END_TEST
+
 static Suite *
 records_suite(void)
 {
@@ -1294,6 +1364,8 @@ records_suite(void)
 	    (int)(sizeof garbage_cases / sizeof garbage_cases[0]));
 	tcase_add_test(tc, test_records_empty_file);
 	tcase_add_test(tc, test_records_append_without_directory_fails);
+	tcase_add_test(tc, test_records_partial_append_is_cut_off);
+	tcase_add_test(tc, test_records_append_reopens_when_possible);
 	tcase_add_test(tc,
 	    test_records_append_fails_when_rotation_cannot_reopen);
 	suite_add_tcase(s, tc);

@@ -226,6 +226,20 @@ crash() {
 # The start time of a process (field 22 of /proc/PID/stat).
 start_time() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
 
+# The CPU time a process has used, user and system, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat): a spinning loop shows up here.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+# diag ZONE EXPR: evaluate a Python expression over d = zonectl --json
+# diagnose ZONE.
+diag() {
+	zc --json diagnose "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(json.dumps(v) if not isinstance(v, str) else v)' "$2"
+}
+
 # A TCP port nobody listens on now.
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
