@@ -39,6 +39,7 @@
 #include "zonevisor.h"
 
 #define CONTROL_MAX_WAITS	1024	/* operations one client may await */
+#define CONTROL_REFUSAL_LOG_MS	1000	/* refusals logged at most this often */
 #define CONTROL_SNDBUF		(2 * 1024 * 1024)	/* see control_big_sndbuf */
 #define CONTROL_BACKLOG		(256 * 1024)	/* answers queued before a
 						   client's requests wait */
@@ -99,6 +100,8 @@ static void control_big_sndbuf(int);
 static void control_accept_resume_cb(struct ev_loop *, ev_timer *, int);
 static int control_peer_allowed(int, uid_t *, pid_t *);
 static void control_refuse(int, int, const char *);
+static void control_refusal_log(const char *, ...)
+    __attribute__((format(printf, 1, 2)));
 static void control_idle_cb(struct ev_loop *, ev_timer *, int);
 static void control_dispatch_client(struct peer *, const struct mdoc *, void *);
 static void control_bad_frame(struct peer *, const char *, void *);
@@ -354,6 +357,36 @@ control_big_sndbuf(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 }
 
+/*
+ * Say why a client was refused, at most once per CONTROL_REFUSAL_LOG_MS: a
+ * flood of connections must not bury the log.  The next message counts
+ * the refusals it did not tell.
+ */
+static void
+control_refusal_log(const char *fmt, ...)
+{
+	static int64_t last_ms = -CONTROL_REFUSAL_LOG_MS;
+	static long untold;
+	int64_t now = clock_mono_ms();
+	char what[256];
+	va_list ap;
+
+	if (now - last_ms < CONTROL_REFUSAL_LOG_MS) {
+		untold++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof what, fmt, ap);
+	va_end(ap);
+	if (untold > 0)
+		log_warnx("control: refused %s (and %ld more clients since "
+		    "the last refusal logged)", what, untold);
+	else
+		log_warnx("control: refused %s", what);
+	last_ms = now;
+	untold = 0;
+}
+
 static void
 control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -394,16 +427,16 @@ control_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		log_info("control: accepting clients again");
 	control_accept_failing = 0;
 	if (!control_peer_allowed(fd, &uid, &pid)) {
-		log_warnx("control: refused uid %ld (pid %ld): not root, not "
-		    "uid %ld, not in control_group", (long)uid, (long)pid,
+		control_refusal_log("uid %ld (pid %ld): not root, not uid %ld, "
+		    "not in control_group", (long)uid, (long)pid,
 		    (long)geteuid());
 		control_refuse(fd, CTLERR_PERMISSION_DENIED,
 		    "permission denied: not a member of control_group");
 		return;
 	}
 	if (nclients >= CONTROL_MAX_CLIENTS) {
-		log_warnx("control: refused a client: %d clients connected",
-		    nclients);
+		control_refusal_log("a client (pid %ld): %d clients connected",
+		    (long)pid, nclients);
 		control_refuse(fd, CTLERR_TOO_MANY_CLIENTS,
 		    "too many clients connected; try again");
 		return;
