@@ -263,8 +263,11 @@ zone_append(struct zone *z, struct record *rec)
 		return;
 	}
 	z->recorded = 1;
-	if (!ev_is_active(&z->sync_timer))
+	if (!ev_is_active(&z->sync_timer)) {
+		/* Set each time: a one-shot timer that fired has no delay left. */
+		ev_timer_set(&z->sync_timer, ZONE_SYNC_DELAY, 0.);
 		ev_timer_start(z->loop, &z->sync_timer);
+	}
 }
 
 /*
