@@ -77,6 +77,7 @@ static void parent_stays_stopped(struct zone_worker *);
 static void parent_fork_failed(struct zone_worker *);
 static void parent_persist_failed(struct zone_worker *, const char *, int);
 static void parent_adopt_orphan(struct zone_worker *, int, const char *);
+static int parent_find_unreported_vm(struct zone_worker *, struct vm_ident *);
 static void parent_shutdown(void);
 static void parent_force(void);
 static void parent_shutdown_timer_cb(struct ev_loop *, ev_timer *, int);
@@ -1083,9 +1084,40 @@ parent_stays_stopped(struct zone_worker *zw)
 }
 
 /*
+ * A VM of zw's zone that its worker spawned but died before reporting (a
+ * worker killed between the spawn and its next status): reparented to us,
+ * it carries the zone's marker.  0 with its identity in vm if one is alive.
+ * A process still between clone and exec carries no marker yet; that
+ * window is a few microseconds of a worker's life.
+ */
+static int
+parent_find_unreported_vm(struct zone_worker *zw, struct vm_ident *vm)
+{
+	struct boot_scan scan;
+	pid_t ppid;
+	size_t i;
+	int r = -1;
+
+	boot_scan_markers(parent_cfg, 0, &scan);
+	for (i = 0; i < scan.n && r != 0; i++) {
+		const struct boot_process *bp = &scan.procs[i];
+
+		if (strcmp(bp->zone, zw->zc->name) != 0 ||
+		    proc_parent(bp->pid, &ppid) != 0 || ppid != getpid())
+			continue;
+		vm->pid = bp->pid;
+		vm->start_time = bp->start_time;
+		r = 0;
+	}
+	boot_scan_free(&scan);
+	return r;
+}
+
+/*
  * Take charge of the VM a dead worker left: if the pid still names the
  * process the worker reported (same start time) and is our child, it is
- * that VM, reparented to us.  Record the evidence, send it sig and arm the
+ * that VM, reparented to us; failing that, a VM it spawned but did not
+ * report yet (parent_find_unreported_vm).  Record the evidence, send it sig and arm the
  * stop deadline.
  */
 static void
@@ -1096,8 +1128,12 @@ parent_adopt_orphan(struct zone_worker *zw, int sig, const char *how)
 
 	zw->st.pid = 0;
 	if (vm.pid == 0 || !proc_identity_matches(vm.pid, vm.start_time) ||
-	    proc_parent(vm.pid, &ppid) != 0 || ppid != getpid())
-		return;
+	    proc_parent(vm.pid, &ppid) != 0 || ppid != getpid()) {
+		if (parent_find_unreported_vm(zw, &vm) != 0)
+			return;
+		log_warnx("zone %s: its worker died before it reported VM "
+		    "pid %ld", zw->zc->name, (long)vm.pid);
+	}
 	log_warnx("zone %s: stopping VM pid %ld left by its worker",
 	    zw->zc->name, (long)vm.pid);
 	zw->orphan_pid = vm.pid;
