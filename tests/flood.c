@@ -122,6 +122,21 @@ open_conn(struct conn *c)
 	return 0;
 }
 
+/* Close n connections and free them and their buffers. */
+static void
+conns_free(struct conn *cs, long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		if (cs[i].fd != -1)
+			close(cs[i].fd);
+		free(cs[i].out);
+		free(cs[i].in);
+		free(cs[i].seen);
+	}
+}
+
 /* Queue nreq status requests, ids from first. */
 static void
 queue_requests(struct conn *c, int64_t first, size_t nreq)
@@ -420,9 +435,9 @@ run_connect(long n)
 	    other);
 	fflush(stdout);
 	hold();
-	for (i = 0; i < n; i++)
-		if (cs[i].fd != -1)
-			close(cs[i].fd);
+	conns_free(cs, n);
+	free(cs);
+	free(pfds);
 	return 0;
 }
 
@@ -517,8 +532,10 @@ run_burst(long n, long nconn, int write_first)
 	for (i = 0; i < nconn; i++) {
 		answered += (long)cs[i].nans;
 		lost += (long)(cs[i].nreq - cs[i].nans);
-		close(cs[i].fd);
 	}
+	conns_free(cs, nconn);
+	free(cs);
+	free(pfds);
 	printf("requests %ld\nanswered %ld\nmissing %ld\nbad %ld\nms %lld\n",
 	    n, answered, lost, bad, (long long)(clock_mono_ms() - start));
 	return 0;
@@ -559,7 +576,7 @@ run_stuck(long n)
 	pfd.revents = 0;
 	poll(&pfd, 1, 0);
 	printf("closed %d\n", (pfd.revents & (POLLRDHUP | POLLHUP)) != 0);
-	close(c.fd);
+	conns_free(&c, 1);
 	return 0;
 }
 

@@ -69,7 +69,7 @@ wait_for "the flood to settle" 30 test -e "$T/held" ||
 status_ok_or_refused
 alive "$DAEMON_PID" || fail "zonevisord died under 1000 clients"
 touch "$T/go"
-wait "$flood" || fail "flood connect exited $?"
+wait "$flood" || fail "flood connect exited $?: $(tail -n 30 "$T/connect.err")"
 answered=$(field answered "$T/connect.out")
 refused=$(field refused "$T/connect.out")
 other=$(field other "$T/connect.out")
@@ -128,8 +128,14 @@ done
 # The peak memory of zonevisord over everything so far.
 hwm=$(mem VmHWM)
 echo "stuck clients closed by the daemon: $(cat "$T"/stuck*.out | grep -c '^closed 1')/$NSTUCK; peak memory ${hwm} kB from ${rss0} kB"
-[ $((hwm - rss0)) -lt 65536 ] ||
-    fail "zonevisord peaked at ${hwm} kB from ${rss0} kB (limit +64 MiB)"
+# AddressSanitizer holds freed memory in quarantine (256 MiB) and adds its
+# shadow: the bound means something only without it (scripts/test runs it).
+if ldd "$ZVD" | grep -q libasan; then
+	echo "memory bound not checked: zonevisord runs under AddressSanitizer"
+else
+	[ $((hwm - rss0)) -lt 65536 ] ||
+	    fail "zonevisord peaked at ${hwm} kB from ${rss0} kB (limit +64 MiB)"
+fi
 
 # --- the silent clients were closed by the idle timeout, not earlier.
 for p in $idle_pids; do
