@@ -61,6 +61,13 @@ cleanup() {
 	fi
 	left=$(leftovers)
 	if [ -n "$left" ]; then
+		# One that ends on its own within a moment was still exiting
+		# (a sanitizer's leak checker runs a helper at exit): only
+		# what stays is left behind.
+		wait_for "processes still exiting" 2 no_leftovers || true
+		left=$(leftovers)
+	fi
+	if [ -n "$left" ]; then
 		for p in $left; do
 			echo "leftover process $p: $( { tr '\0' ' ' < "/proc/$p/cmdline"; } 2>/dev/null)" >&2
 			kill -KILL "$p" 2>/dev/null
@@ -74,6 +81,7 @@ cleanup() {
 trap cleanup EXIT
 
 not_alive() { ! alive "$1"; }
+no_leftovers() { [ -z "$(leftovers)" ]; }
 
 # wait_for DESCRIPTION SECONDS COMMAND...: poll every 50 ms.
 wait_for() {
