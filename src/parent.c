@@ -610,6 +610,7 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 				log_warnx("zone %s: autostart: %s", zw->zc->name,
 				    cause);
 		}
+		service_check_ready();
 		break;
 	case MSG_ZONE_STATUS:
 		if (msg_unpack_zone_status(&r, &st) != 0) {
@@ -1313,6 +1314,8 @@ parent_reload(int dry_run, struct reload_plan *plan)
 
 	reload_plan_init(plan);
 	plan->dry_run = dry_run;
+	if (!dry_run)
+		service_reloading();
 	if ((cfg = parent_reload_load(plan)) == NULL) {
 		plan->ok = 0;
 		for (i = 0; i < plan->errs.n; i++)
@@ -1327,6 +1330,7 @@ parent_reload(int dry_run, struct reload_plan *plan)
 			    "%s%s", plan->errs.n > 0 ? plan->errs.lines[0] :
 			    "invalid configuration", plan->errs.n > 1 ?
 			    " (and more)" : "");
+			service_reloaded(0);
 		}
 		return -1;
 	}
@@ -1340,6 +1344,7 @@ parent_reload(int dry_run, struct reload_plan *plan)
 	last_reload.at_ms = clock_now_ms();
 	last_reload.ok = 1;
 	last_reload.error[0] = '\0';
+	service_reloaded(1);
 	return 0;
 }
 
@@ -1785,6 +1790,7 @@ parent_shutdown(void)
 	size_t i;
 
 	shutting_down = 1;
+	service_stopping();
 	log_info("shutting down %zu zones (shutdown_timeout %lldms)", nworkers,
 	    (long long)parent_cfg->shutdown_timeout_ms);
 	for (i = 0; i < nworkers; i++) {
@@ -2209,6 +2215,7 @@ parent_main(struct config *cfg)
 
 	parent_cfg = boot_cfg = cfg;
 	started_ms = clock_now_ms();
+	notify_init();	/* before any fork: nothing of ours inherits it */
 	spawn_ignore(SIGPIPE);
 	if (parent_mkdirs(cfg) != 0)
 		return ZVD_EXIT_FAILURE;
@@ -2249,9 +2256,11 @@ parent_main(struct config *cfg)
 	parent_fork_all();
 	log_info("zonevisord %s started: %zu zones, control socket %s",
 	    PACKAGE_VERSION, nworkers, cfg->control_socket);
+	service_start(parent_loop);
 
 	ev_run(parent_loop, 0);
 
+	service_stop();
 	control_close();
 	parent_sweep();
 	log_info("zonevisord stopped");

@@ -686,6 +686,22 @@ void zone_fsm_feed(struct zone *, int);
 int lock_take(const char *, int64_t);
 void lock_release(int);
 
+/* notify.c: the service manager's notifications (sd_notify protocol). */
+void notify_init(void);
+int notify_enabled(void);
+int64_t notify_watchdog_usec(void);
+void notify_send(const char *, ...) __attribute__((format(printf, 1, 2)));
+void notify_reloading(void);
+void notify_close(void);
+
+/* service.c: READY, RELOADING, STOPPING, STATUS and WATCHDOG, told when. */
+void service_start(struct ev_loop *);
+void service_check_ready(void);
+void service_reloading(void);
+void service_reloaded(int);
+void service_stopping(void);
+void service_stop(void);
+
 /* boot.c: what an earlier zonevisord may have left behind. */
 #define BOOT_MAX_TARGETS 16
 
