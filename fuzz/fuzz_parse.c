@@ -1,10 +1,13 @@
 /*
  * fuzz_parse.c: the value parsers of configuration and zonectl: duration,
- * size, signal, boolean and bounded integer.  A value is either accepted
- * within its bounds or refused; nothing in between.
+ * size, signal, boolean, bounded integer and listen address.  A value is
+ * either accepted within its bounds or refused; nothing in between.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdint.h>
 
@@ -16,8 +19,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *s = malloc(size + 1);
 	const char *cause = NULL;
+	unsigned char addr[16];
+	char host[48];
 	int64_t v;
-	int b, sig;
+	int b, sig, port, family;
 
 	fuzz_dir();
 	memcpy(s, data, size);
@@ -31,6 +36,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (parse_bool(s, &b) == 0 && b != 0 && b != 1)
 		abort();
 	if (parse_int(s, -5, 1000, &v) == 0 && (v < -5 || v > 1000))
+		abort();
+	if (parse_listen(s, host, sizeof host, &port, &family, &cause) == 0 &&
+	    (port < 1 || port > 65535 || (family != AF_INET &&
+	    family != AF_INET6) || inet_pton(family, host, addr) != 1))
 		abort();
 	free(s);
 	return 0;

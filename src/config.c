@@ -88,6 +88,7 @@ static int set_control_group(struct cfg_parse *, const char *, const char **);
 static int set_log_level(struct cfg_parse *, const char *, const char **);
 static int set_log_target(struct cfg_parse *, const char *, const char **);
 static int set_shutdown_timeout(struct cfg_parse *, const char *, const char **);
+static int set_metrics_listen(struct cfg_parse *, const char *, const char **);
 static int set_command(struct cfg_parse *, const char *, const char **);
 static int set_cwd(struct cfg_parse *, const char *, const char **);
 static int set_autostart(struct cfg_parse *, const char *, const char **);
@@ -150,6 +151,7 @@ static const struct cfg_key main_keys[] = {
 	{ "supervisor", "log_level", set_log_level, 0 },
 	{ "supervisor", "log_target", set_log_target, 0 },
 	{ "supervisor", "shutdown_timeout", set_shutdown_timeout, 0 },
+	{ "supervisor", "metrics_listen", set_metrics_listen, 0 },
 	{ NULL, NULL, NULL, 0 }
 };
 
@@ -423,6 +425,20 @@ static int
 set_shutdown_timeout(struct cfg_parse *p, const char *v, const char **cause)
 {
 	return parse_duration(v, &p->cfg->shutdown_timeout_ms, cause);
+}
+
+/* metrics_listen: where the Prometheus metrics are served over HTTP. */
+static int
+set_metrics_listen(struct cfg_parse *p, const char *v, const char **cause)
+{
+	struct config *cfg = p->cfg;
+
+	if (parse_listen(v, cfg->metrics_host, sizeof cfg->metrics_host,
+	    &cfg->metrics_port, &cfg->metrics_family, cause) != 0)
+		return -1;
+	free(cfg->metrics_listen);
+	cfg->metrics_listen = xstrdup(v);
+	return 0;
 }
 
 /* [gateway] command: split now so errors point at the file. */
@@ -1581,6 +1597,7 @@ config_free(struct config *cfg)
 	free(cfg->zones_dir);
 	free(cfg->control_socket);
 	free(cfg->control_group);
+	free(cfg->metrics_listen);
 	free(cfg);
 }
 

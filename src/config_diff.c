@@ -207,6 +207,8 @@ config_diff_fixed(const struct config *a, const struct config *b,
 	FIXED(config_diff_str(a->control_group, b->control_group) ||
 	    a->control_gid != b->control_gid, "control_group");
 	FIXED(a->log_to_syslog != b->log_to_syslog, "log_target");
+	FIXED(a->metrics_port != b->metrics_port ||
+	    strcmp(a->metrics_host, b->metrics_host) != 0, "metrics_listen");
 #undef FIXED
 	return n;
 }

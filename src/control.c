@@ -15,10 +15,10 @@
  * frame's worth (FRAME_MAX) waits: it costs that much memory and no more,
  * and is timed out like a silent one if it stays so.  None of it reaches a
  * zone.
- * Status answers and lease lists come from the parent's cache and never
- * wait on a worker; start, stop and restart answer when the worker reports
- * the operation finished, unless the client asked not to wait, and lease
- * acquire, renew and release when the worker has done them.
+ * Status answers, metrics and lease lists come from the parent's cache and
+ * never wait on a worker; start, stop and restart answer when the worker
+ * reports the operation finished, unless the client asked not to wait, and
+ * lease acquire, renew and release when the worker has done them.
  */
 #include "config.h"
 
@@ -117,6 +117,7 @@ static void control_status(struct client *, const struct reqid *,
 static void control_operation(struct client *, const struct reqid *, int,
     const struct mval *, const struct mval *);
 static void control_version(struct client *, const struct reqid *);
+static void control_metrics(struct client *, const struct reqid *);
 static struct zone_worker *control_zone_arg(struct client *,
     const struct reqid *, const char *, const struct mval *);
 static int control_int_arg(struct client *, const struct reqid *,
@@ -787,6 +788,30 @@ control_version(struct client *c, const struct reqid *id)
 	control_reply(c, w);
 }
 
+/*
+ * metrics: the Prometheus text exposition of the parent's cache,
+ * {text, content_type}.
+ */
+static void
+control_metrics(struct client *c, const struct reqid *id)
+{
+	struct msgw *w = control_answer(id, 1);
+	size_t len;
+	char *text = metrics_render(&len);
+
+	msgw_reserve(w, len + 128);
+	msgw_key(w, "result");
+	msgw_map_begin(w);
+	msgw_key(w, "text");
+	msgw_strn(w, text, len);
+	msgw_key(w, "content_type");
+	msgw_str(w, METRICS_CONTENT_TYPE);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	free(text);
+	control_reply(c, w);
+}
+
 /* Answer with a batch of records: {records, problems}. */
 static void
 control_send_events(struct client *c, const struct reqid *id,
@@ -1370,6 +1395,9 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 		break;
 	case CTL_LEASE:
 		control_lease(c, &id, zone, args);
+		break;
+	case CTL_METRICS:
+		control_metrics(c, &id);
 		break;
 	}
 done:

@@ -1436,6 +1436,11 @@ parent_reload_keep(struct config *cfg, struct reload_plan *plan)
 			reload_plan_note(plan, "log_target cannot change while "
 			    "zonevisord runs; keeping %s",
 			    parent_cfg->log_to_syslog ? "syslog" : "stderr");
+		else if (strcmp(fixed[i], "metrics_listen") == 0)
+			reload_plan_note(plan, "metrics_listen cannot change "
+			    "while zonevisord runs; keeping %s",
+			    parent_cfg->metrics_listen != NULL ?
+			    parent_cfg->metrics_listen : "(none)");
 	}
 	free(cfg->state_dir);
 	cfg->state_dir = xstrdup(parent_cfg->state_dir);
@@ -1448,6 +1453,13 @@ parent_reload_keep(struct config *cfg, struct reload_plan *plan)
 	    xstrdup(parent_cfg->control_group) : NULL;
 	cfg->control_gid = parent_cfg->control_gid;
 	cfg->log_to_syslog = parent_cfg->log_to_syslog;
+	free(cfg->metrics_listen);
+	cfg->metrics_listen = parent_cfg->metrics_listen != NULL ?
+	    xstrdup(parent_cfg->metrics_listen) : NULL;
+	memcpy(cfg->metrics_host, parent_cfg->metrics_host,
+	    sizeof cfg->metrics_host);
+	cfg->metrics_port = parent_cfg->metrics_port;
+	cfg->metrics_family = parent_cfg->metrics_family;
 }
 
 /* The configuration zw's next worker runs with; NULL: it is being removed. */
@@ -2246,6 +2258,7 @@ parent_main(struct config *cfg)
 	parent_boot();
 	if (control_listen(parent_loop, cfg) != 0)
 		return ZVD_EXIT_RUNNING;
+	metrics_http_listen(parent_loop, cfg);
 	if (rendezvous_open(parent_rv) == -1) {
 		log_warn("rendezvous");
 		return ZVD_EXIT_FAILURE;
@@ -2262,6 +2275,7 @@ parent_main(struct config *cfg)
 
 	service_stop();
 	control_close();
+	metrics_http_close();
 	parent_sweep();
 	log_info("zonevisord stopped");
 	for (i = 0; i < nworkers; i++) {

@@ -1,11 +1,15 @@
 /*
  * parse.c: the value syntaxes of zonevisor.conf and zonectl arguments:
  * durations ("250ms", "10s", "1h30m"), sizes ("64K", "4M"), signals
- * ("SIGTERM", "TERM", "15"), booleans and bounded integers.  Every parser
- * rejects trailing garbage and overflow and says why in *cause.
+ * ("SIGTERM", "TERM", "15"), booleans, bounded integers and TCP listen
+ * addresses ("127.0.0.1:9464", "[::1]:9464").  Every parser rejects
+ * trailing garbage and overflow and says why in *cause.
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
@@ -218,5 +222,84 @@ parse_int(const char *s, int64_t min, int64_t max, int64_t *v)
 	if (errno != 0 || *end != '\0' || n < min || n > max)
 		return -1;
 	*v = n;
+	return 0;
+}
+
+/*
+ * Parse the address of a TCP listener, HOST:PORT: HOST is an IPv4 literal,
+ * an IPv6 literal in brackets ("[::1]:9464") or localhost (127.0.0.1), and
+ * PORT a decimal from 1 to 65535.  Host names are refused: a listener
+ * binds one address, known when the configuration is read.  On success
+ * the address literal (brackets removed) goes to host, of hostlen bytes
+ * (at least INET6_ADDRSTRLEN), its family to *family and the port to *port.
+ */
+int
+parse_listen(const char *s, char *host, size_t hostlen, int *port,
+    int *family, const char **cause)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+	char buf[INET6_ADDRSTRLEN + 1];
+	const char *colon, *p;
+	size_t n;
+	int64_t v;
+
+	*cause = "expected HOST:PORT, e.g. 127.0.0.1:9464 or [::1]:9464";
+	if (hostlen < INET6_ADDRSTRLEN || *s == '\0')
+		return -1;
+	if (*s == '[') {
+		if ((p = strchr(s, ']')) == NULL || p[1] != ':')
+			return -1;
+		n = (size_t)(p - s - 1);
+		colon = p + 1;
+		if (n == 0 || n >= sizeof buf) {
+			*cause = "not an IPv6 address in brackets";
+			return -1;
+		}
+		memcpy(buf, s + 1, n);
+		buf[n] = '\0';
+		if (inet_pton(AF_INET6, buf, addr) != 1) {
+			*cause = "not an IPv6 address in brackets";
+			return -1;
+		}
+		*family = AF_INET6;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return -1;
+		if (memchr(s, ':', (size_t)(colon - s)) != NULL) {
+			*cause = "an IPv6 address goes in brackets, e.g. "
+			    "[::1]:9464";
+			return -1;
+		}
+		n = (size_t)(colon - s);
+		if (n == 0)
+			return -1;
+		if (n == strlen("localhost") &&
+		    strncasecmp(s, "localhost", n) == 0)
+			snprintf(buf, sizeof buf, "127.0.0.1");
+		else if (n >= sizeof buf) {
+			*cause = "not an IP address (host names are not "
+			    "accepted; write 127.0.0.1, not a name)";
+			return -1;
+		} else {
+			memcpy(buf, s, n);
+			buf[n] = '\0';
+		}
+		if (inet_pton(AF_INET, buf, addr) != 1) {
+			*cause = "not an IP address (host names are not "
+			    "accepted; write 127.0.0.1, not a name)";
+			return -1;
+		}
+		*family = AF_INET;
+	}
+	for (p = colon + 1; *p != '\0'; p++)
+		if (!isdigit((unsigned char)*p))
+			break;
+	if (colon[1] == '\0' || *p != '\0' || p - colon - 1 > 5 ||
+	    parse_int(colon + 1, 1, 65535, &v) != 0) {
+		*cause = "the port must be a number from 1 to 65535";
+		return -1;
+	}
+	snprintf(host, hostlen, "%s", buf);
+	*port = (int)v;
 	return 0;
 }

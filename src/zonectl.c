@@ -48,6 +48,7 @@ static void format_uptime(int64_t, char *, size_t);
 static int cmd_status(int, char **);
 static int cmd_operation(const char *, int, char **);
 static int cmd_version(int, char **);
+static int cmd_metrics(int, char **);
 static int cmd_events(int, char **);
 static int cmd_diagnose(int, char **);
 static int cmd_reset(int, char **);
@@ -96,6 +97,7 @@ usage(FILE *f, int code)
 	    "                                      stop its tool VM and free the slot (exit 9:\n"
 	    "                                      unknown lease, 10: lease of another zone)\n"
 	    "  lease list [zone]                   leases of every zone, or of one\n"
+	    "  metrics                             Prometheus text exposition of every zone\n"
 	    "  version                             client and daemon versions\n"
 	    "--timeout bounds the wait; for start and restart it also bounds the\n"
 	    "operation itself, which fails with recovery-timeout when it passes.\n"
@@ -632,6 +634,46 @@ cmd_version(int argc, char **argv)
 		    PACKAGE_VERSION, str_field(result, "version", version,
 		    sizeof version), (long long)int_field(result, "protocol", 0));
 	mdoc_free(doc);
+	return ZC_EXIT_OK;
+}
+
+/*
+ * metrics: the daemon's Prometheus text, printed as it came (--json: the
+ * answer's result, {text, content_type}).
+ */
+static int
+cmd_metrics(int argc, char **argv)
+{
+	const struct mval *root, *result, *text;
+	int64_t start = clock_mono_ms();
+	struct mdoc *doc;
+	const char *s;
+	size_t len;
+
+	if (argc > 0)
+		usage(stderr, ZC_EXIT_USAGE);
+	ctl_connect();
+	ctl_send("metrics", NULL, -1, 0, NULL);
+	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
+	root = mdoc_root(doc);
+	if (!answer_ok(root)) {
+		int rc = print_error(root, NULL);
+
+		mdoc_free(doc);
+		return rc;
+	}
+	result = mval_get(root, "result");
+	text = result != NULL ? mval_get(result, "text") : NULL;
+	if (text == NULL || (s = mval_str(text, &len)) == NULL)
+		die(ZC_EXIT_PROTOCOL, "metrics answer without a text");
+	if (json) {
+		json_print(stdout, result);
+		fputc('\n', stdout);
+	} else
+		fwrite(s, 1, len, stdout);
+	mdoc_free(doc);
+	if (fflush(stdout) == EOF)
+		die(ZC_EXIT_FAILED, "writing the metrics: %s", strerror(errno));
 	return ZC_EXIT_OK;
 }
 
@@ -1371,6 +1413,8 @@ main(int argc, char **argv)
 		return cmd_operation(cmd, argc, argv);
 	if (strcmp(cmd, "version") == 0)
 		return cmd_version(argc - 1, argv + 1);
+	if (strcmp(cmd, "metrics") == 0)
+		return cmd_metrics(argc - 1, argv + 1);
 	if (strcmp(cmd, "events") == 0)
 		return cmd_events(argc, argv);
 	if (strcmp(cmd, "diagnose") == 0)

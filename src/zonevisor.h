@@ -210,6 +210,10 @@ struct config {
 	int			 log_level;	/* LOG_LEVEL_* */
 	int			 log_to_syslog;
 	int64_t			 shutdown_timeout_ms;
+	char			*metrics_listen; /* as written; NULL: no HTTP metrics */
+	char			 metrics_host[48]; /* its address literal */
+	int			 metrics_port;
+	int			 metrics_family;	/* AF_INET or AF_INET6 */
 	struct zone_config	**zones;	/* sorted by name */
 	size_t			 nzones;
 };
@@ -246,6 +250,7 @@ int parse_size(const char *, int64_t *, const char **);
 int parse_signal(const char *, int *, const char **);
 int parse_bool(const char *, int *);
 int parse_int(const char *, int64_t, int64_t, int64_t *);
+int parse_listen(const char *, char *, size_t, int *, int *, const char **);
 
 /* argv.c */
 char **argv_split(const char *, int *, const char **);
@@ -900,6 +905,25 @@ const char *status_readiness(const struct zone_status *);
 void status_pack_lease(struct msgw *, const char *, const struct lease_info *);
 void status_pack_slots(struct msgw *, const struct zone_worker *);
 size_t status_lease_count(const struct zone_worker *, int);
+
+/* metrics.c: the Prometheus text exposition of a view of the cache. */
+struct metrics_view {
+	const char			 *version;
+	int64_t				  now_ms;	/* realtime */
+	int64_t				  started_ms;	/* realtime */
+	int				  shutting_down;
+	int				  reloading;
+	const struct reload_status	 *last_reload;
+	const struct zone_worker *const	 *zones;	/* by name */
+	size_t				  nzones;
+};
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+char *metrics_text(const struct metrics_view *, size_t *);
+char *metrics_render(size_t *);
+
+/* metrics_http.c: the same text over HTTP, on metrics_listen. */
+void metrics_http_listen(struct ev_loop *, const struct config *);
+void metrics_http_close(void);
 
 /* json.c */
 void json_print(FILE *, const struct mval *);

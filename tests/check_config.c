@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -483,6 +484,44 @@ START_TEST(test_config_control_group)
 }
 END_TEST
 
+START_TEST(test_config_metrics_listen)
+{
+	struct config *cfg;
+
+	put("zonevisor.conf", "[supervisor]\n");
+	mk("zones.d");
+	cfg = load("zonevisor.conf");
+	ck_assert_ptr_null(cfg->metrics_listen);
+	config_free(cfg);
+
+	put("zonevisor.conf", "[supervisor]\nmetrics_listen = 127.0.0.1:9464\n");
+	cfg = load("zonevisor.conf");
+	ck_assert_str_eq(cfg->metrics_listen, "127.0.0.1:9464");
+	ck_assert_str_eq(cfg->metrics_host, "127.0.0.1");
+	ck_assert_int_eq(cfg->metrics_port, 9464);
+	ck_assert_int_eq(cfg->metrics_family, AF_INET);
+	config_free(cfg);
+
+	put("zonevisor.conf", "[supervisor]\nmetrics_listen = [::1]:65535\n");
+	cfg = load("zonevisor.conf");
+	ck_assert_str_eq(cfg->metrics_host, "::1");
+	ck_assert_int_eq(cfg->metrics_port, 65535);
+	ck_assert_int_eq(cfg->metrics_family, AF_INET6);
+	config_free(cfg);
+
+	put("zonevisor.conf", "[supervisor]\nmetrics_listen = localhost:1\n");
+	cfg = load("zonevisor.conf");
+	ck_assert_str_eq(cfg->metrics_host, "127.0.0.1");
+	ck_assert_int_eq(cfg->metrics_port, 1);
+	config_free(cfg);
+
+	put("zonevisor.conf", "[supervisor]\nmetrics_listen = 0.0.0.0:9464\n");
+	cfg = load("zonevisor.conf");
+	ck_assert_str_eq(cfg->metrics_host, "0.0.0.0");
+	config_free(cfg);
+}
+END_TEST
+
 START_TEST(test_config_zone_name_valid)
 {
 	static const char *const good[] = {
@@ -518,6 +557,24 @@ static const struct {
 	{ "main", "supervisor", "log_level", "verbose", "expected error" },
 	{ "main", "supervisor", "log_target", "file", "expected stderr or syslog" },
 	{ "main", "supervisor", "state_dir", "", "empty path" },
+	{ "main", "supervisor", "metrics_listen", "", "expected HOST:PORT" },
+	{ "main", "supervisor", "metrics_listen", "9464", "expected HOST:PORT" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1", "expected HOST:PORT" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1:", "from 1 to 65535" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1:0", "from 1 to 65535" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1:65536", "from 1 to 65535" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1:+80", "from 1 to 65535" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1:http", "from 1 to 65535" },
+	{ "main", "supervisor", "metrics_listen", "127.0.0.1:9464x", "from 1 to 65535" },
+	{ "main", "supervisor", "metrics_listen", "127.1:9464", "not an IP address" },
+	{ "main", "supervisor", "metrics_listen", "metrics.example:9464", "not an IP address" },
+	{ "main", "supervisor", "metrics_listen", ":9464", "expected HOST:PORT" },
+	{ "main", "supervisor", "metrics_listen", "::1:9464", "in brackets" },
+	{ "main", "supervisor", "metrics_listen", "[::1]9464", "expected HOST:PORT" },
+	{ "main", "supervisor", "metrics_listen", "[::1]", "expected HOST:PORT" },
+	{ "main", "supervisor", "metrics_listen", "[]:9464", "not an IPv6 address" },
+	{ "main", "supervisor", "metrics_listen", "[127.0.0.1]:9464", "not an IPv6 address" },
+	{ "main", "supervisor", "metrics_listen", "[fe80::1%eth0]:9464", "not an IPv6 address" },
 	{ "zone", "gateway", "command", "", "empty command" },
 	{ "zone", "gateway", "cwd", "", "empty path" },
 	{ "zone", "gateway", "stop_timeout", "10", "missing unit" },
@@ -1280,6 +1337,7 @@ config_suite(void)
 	tcase_add_test(tc, test_config_longest_line_accepted);
 	tcase_add_test(tc, test_config_ignores_other_files);
 	tcase_add_test(tc, test_config_control_group);
+	tcase_add_test(tc, test_config_metrics_listen);
 	tcase_add_test(tc, test_config_zone_name_valid);
 	tcase_add_loop_test(tc, test_config_bad_value_reported, 0,
 	    (int)(sizeof bad_values / sizeof bad_values[0]));

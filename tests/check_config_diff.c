@@ -279,6 +279,19 @@ START_TEST(test_config_diff_fixed_settings)
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(names[0], "state_dir");
 	ck_assert_str_eq(names[1], "control_socket");
+	config_free(b);
+	/* metrics_listen: the address counts, not how it was written. */
+	put("zonevisor.conf", "[supervisor]\nstate_dir = state\n"
+	    "runtime_dir = run\nmetrics_listen = 127.0.0.1:9464\n");
+	b = load();
+	n = config_diff_fixed(a, b, names, CONFIG_FIXED_MAX);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(names[0], "metrics_listen");
+	config_free(a);
+	put("zonevisor.conf", "[supervisor]\nstate_dir = state\n"
+	    "runtime_dir = run\nmetrics_listen = localhost:9464\n");
+	a = load();
+	ck_assert_uint_eq(config_diff_fixed(a, b, names, CONFIG_FIXED_MAX), 0);
 	config_free(a);
 	config_free(b);
 }
