@@ -18,7 +18,9 @@
  * Status answers, metrics and lease lists come from the parent's cache and
  * never wait on a worker; start, stop and restart answer when the worker
  * reports the operation finished, unless the client asked not to wait, and
- * lease acquire, renew and release when the worker has done them.
+ * lease acquire, renew and release when the worker has done them.  events
+ * and logs read the zone's lifecycle and console logs in the parent;
+ * followed, they answer again under the same id as records or lines come.
  */
 #include "config.h"
 
@@ -28,6 +30,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +85,27 @@ struct follower {
 };
 TAILQ_HEAD(follower_list, follower);
 
+/*
+ * A client following a zone's console log (zonectl logs -f).  Nothing tells
+ * the parent that a worker wrote VM output, so an ev_stat watches the file:
+ * libev has inotify report the change at once, and checks it every
+ * LOGS_STAT_INTERVAL where inotify cannot (another file system, no
+ * inotify).  A client that does not read what it is sent is not sent more:
+ * its lines wait in the file, read on once its queue has drained.
+ */
+struct log_follower {
+	TAILQ_ENTRY(log_follower) entry;
+	struct client		*c;
+	struct reqid		 id;
+	struct logs_tail	 tail;
+	ev_stat			 watch;
+	ev_timer		 again;	/* more to read, or queue full */
+};
+TAILQ_HEAD(log_follower_list, log_follower);
+#define LOGS_STAT_INTERVAL	1.0	/* seconds, without inotify */
+#define LOGS_AGAIN		0.001	/* seconds, with more to read */
+#define LOGS_WAIT_DRAIN		0.1	/* seconds, while the client lags */
+
 static struct ev_loop		*control_loop;
 static const struct config	*control_cfg;
 static int			 control_fd = -1;
@@ -92,6 +116,8 @@ static int			 control_accept_failing; /* logged once */
 static struct client_list	 clients = TAILQ_HEAD_INITIALIZER(clients);
 static struct wait_list		 waits = TAILQ_HEAD_INITIALIZER(waits);
 static struct follower_list	 followers = TAILQ_HEAD_INITIALIZER(followers);
+static struct log_follower_list	 log_followers =
+    TAILQ_HEAD_INITIALIZER(log_followers);
 static int			 nclients;
 
 static int control_bind(const char *);
@@ -128,6 +154,14 @@ static void control_send_events(struct client *, const struct reqid *,
     const struct event_list *);
 static void control_diagnose(struct client *, const struct reqid *,
     const struct mval *);
+static void control_logs(struct client *, const struct reqid *,
+    const struct mval *, const struct mval *);
+static void control_send_logs(struct client *, const struct reqid *,
+    const struct log_lines *);
+static void control_logs_pump(struct log_follower *);
+static void control_logs_stat_cb(struct ev_loop *, ev_stat *, int);
+static void control_logs_again_cb(struct ev_loop *, ev_timer *, int);
+static void control_log_follower_free(struct log_follower *);
 static void control_wait_done(struct wait *, struct msgw *);
 static void control_health(struct client *, const struct reqid *,
     const struct mval *);
@@ -475,6 +509,7 @@ control_client_free(struct client *c)
 	struct wait *wt, *next;
 
 	struct follower *f, *fnext;
+	struct log_follower *lf, *lfnext;
 
 	TAILQ_FOREACH_SAFE(wt, &waits, entry, next) {
 		if (wt->c != c)
@@ -491,6 +526,9 @@ control_client_free(struct client *c)
 		control_reqid_free(&f->id);
 		free(f);
 	}
+	TAILQ_FOREACH_SAFE(lf, &log_followers, entry, lfnext)
+		if (lf->c == c)
+			control_log_follower_free(lf);
 	ev_timer_stop(control_loop, &c->idle);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
@@ -872,6 +910,131 @@ control_events(struct client *c, const struct reqid *id,
 	events_free(&l);
 	TAILQ_INSERT_TAIL(&followers, f, entry);
 	c->nwaits++;
+}
+
+/* Answer with a batch of console lines: {lines, truncated, problems}. */
+static void
+control_send_logs(struct client *c, const struct reqid *id,
+    const struct log_lines *l)
+{
+	struct msgw *w = control_answer(id, 1);
+
+	msgw_key(w, "result");
+	msgw_map_begin(w);
+	logs_pack(w, l);
+	msgw_map_end(w);
+	msgw_map_end(w);
+	control_reply(c, w);
+}
+
+/*
+ * logs zone [args.n] [args.follow]: the last n lines of the zone's console
+ * log (LOGS_LINES_DEFAULT without n); following, then each line as it is
+ * written, in batches, every one an answer with the request's id.  The
+ * parent reads the files, not zonectl: the zone's directory is closed to
+ * all but zonevisord's user, and control_group is who may operate zones.
+ */
+static void
+control_logs(struct client *c, const struct reqid *id,
+    const struct mval *zone, const struct mval *args)
+{
+	const struct mval *fv = args != NULL ? mval_get(args, "follow") : NULL;
+	char path[PATH_MAX];
+	struct zone_worker *zw;
+	struct log_follower *lf;
+	struct log_lines l;
+	int64_t n = LOGS_LINES_DEFAULT;
+	int follow = 0;
+
+	if ((zw = control_zone_arg(c, id, "logs", zone)) == NULL)
+		return;
+	if (control_int_arg(c, id, args, "n", 0, LOGS_LINES_MAX, &n) != 0)
+		return;
+	if (fv != NULL && mval_kind(fv) != MV_NIL && mval_bool(fv, &follow) != 0) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "args.follow must be true or false");
+		return;
+	}
+	logs_path(parent_config(), zw->zc, path, sizeof path);
+	if (!follow) {
+		logs_last(path, zw->zc->log_keep, (size_t)n, NULL, &l);
+		control_send_logs(c, id, &l);
+		logs_free(&l);
+		return;
+	}
+	if (c->nwaits >= CONTROL_MAX_WAITS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many follows on one connection");
+		return;
+	}
+	lf = xcalloc(1, sizeof *lf);
+	lf->c = c;
+	control_reqid_copy(&lf->id, id);
+	logs_last(path, zw->zc->log_keep, (size_t)n, &lf->tail, &l);
+	control_send_logs(c, id, &l);
+	logs_free(&l);
+	ev_stat_init(&lf->watch, control_logs_stat_cb, lf->tail.path,
+	    LOGS_STAT_INTERVAL);
+	lf->watch.data = lf;
+	ev_stat_start(control_loop, &lf->watch);
+	ev_timer_init(&lf->again, control_logs_again_cb, 0., 0.);
+	lf->again.data = lf;
+	TAILQ_INSERT_TAIL(&log_followers, lf, entry);
+	c->nwaits++;
+	/* Written between the read and the watch's first stat. */
+	control_logs_pump(lf);
+}
+
+/*
+ * Pass on what a followed console log gained, LOGS_POLL_BYTES at a time;
+ * while the client has more than CONTROL_BACKLOG waiting, read nothing.
+ */
+static void
+control_logs_pump(struct log_follower *lf)
+{
+	struct log_lines l;
+	int more;
+
+	ev_timer_stop(control_loop, &lf->again);
+	if (peer_queued(lf->c->peer) > CONTROL_BACKLOG) {
+		ev_timer_set(&lf->again, LOGS_WAIT_DRAIN, 0.);
+		ev_timer_start(control_loop, &lf->again);
+		return;
+	}
+	more = logs_poll(&lf->tail, LOGS_POLL_BYTES, &l);
+	if (l.n > 0 || l.nproblems > 0)
+		control_send_logs(lf->c, &lf->id, &l);
+	logs_free(&l);
+	if (more) {
+		ev_timer_set(&lf->again, LOGS_AGAIN, 0.);
+		ev_timer_start(control_loop, &lf->again);
+	}
+}
+
+/* A followed console log changed (or its directory entry did). */
+static void
+control_logs_stat_cb(struct ev_loop *loop, ev_stat *w, int revents)
+{
+	control_logs_pump(w->data);
+}
+
+/* More to read, or the client's queue may have drained. */
+static void
+control_logs_again_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	control_logs_pump(w->data);
+}
+
+/* Stop following a console log for a client. */
+static void
+control_log_follower_free(struct log_follower *lf)
+{
+	ev_stat_stop(control_loop, &lf->watch);
+	ev_timer_stop(control_loop, &lf->again);
+	TAILQ_REMOVE(&log_followers, lf, entry);
+	logs_tail_close(&lf->tail);
+	control_reqid_free(&lf->id);
+	free(lf);
 }
 
 /* diagnose zone: DESIGN §4's derived view. */
@@ -1398,6 +1561,9 @@ control_dispatch_client(struct peer *p, const struct mdoc *doc, void *arg)
 		break;
 	case CTL_METRICS:
 		control_metrics(c, &id);
+		break;
+	case CTL_LOGS:
+		control_logs(c, &id, zone, args);
 		break;
 	}
 done:

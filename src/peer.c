@@ -124,6 +124,13 @@ peer_fd(const struct peer *p)
 	return p->fd;
 }
 
+/* Bytes of output queued for a peer and not yet written. */
+size_t
+peer_queued(const struct peer *p)
+{
+	return p->outlen - p->outoff;
+}
+
 /* Stop reading from a peer (its pending output is still written). */
 void
 peer_pause(struct peer *p)

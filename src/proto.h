@@ -177,7 +177,8 @@ enum tool_plane { TOOL_PLANES(AS_ENUM) TP__COUNT };
 	X(CTL_REFRESH_CREDENTIALS, "refresh-credentials") \
 	X(CTL_RELOAD, "reload") \
 	X(CTL_LEASE, "lease") \
-	X(CTL_METRICS, "metrics")
+	X(CTL_METRICS, "metrics") \
+	X(CTL_LOGS, "logs")
 enum ctl_command { CTL_COMMANDS(AS_ENUM) CTL__COUNT };
 
 /* Error codes of control responses that are not zone error codes. */

@@ -7,8 +7,17 @@
  * problem (5) and a daemon that does not answer (6); lease commands add an
  * unknown lease (9), a lease of another zone (10), no free slot (11) and a
  * zone without tool VMs (12).
+ *
+ * On a terminal it is a little friendlier: a wait for start, stop, restart
+ * or refresh-credentials shows a live progress line (on stderr, else
+ * stdout, whichever is a terminal), cleared when the answer comes, and
+ * states are coloured when stdout is a terminal, unless NO_COLOR is set
+ * and not empty (https://no-color.org) or TERM is dumb.  Neither happens
+ * with --json or when the output goes to a pipe or a file.
  */
 #include "config.h"
+
+#include <sys/ioctl.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,12 +33,22 @@
 
 #define WAIT_TIMEOUT_MS		(5 * 60 * 1000)
 #define REQUEST_TIMEOUT_MS	(30 * 1000)
+#define PROGRESS_DELAY_MS	200	/* a wait shorter than this shows none */
+#define PROGRESS_TICK_MS	100	/* the line's redraws */
+
+#define COLOUR_RESET		"\033[0m"
+#define COLOUR_GREEN		"\033[32m"
+#define COLOUR_YELLOW		"\033[33m"
+#define COLOUR_RED		"\033[31m"
 
 static const char	*socket_path;
 static int		 json;
 static int64_t		 timeout_ms = -1;
 static struct client_conn conn;
 static int64_t		 next_id = 1;
+static int		 colour;	/* stdout is a terminal that may colour */
+static FILE		*progress;	/* the terminal for progress, or NULL */
+static int		 progress_shown; /* columns the progress line takes */
 
 static void usage(FILE *, int) __attribute__((noreturn));
 static void die(int, const char *, ...) __attribute__((format(printf, 2, 3),
@@ -67,6 +86,14 @@ static void print_record(const struct mval *);
 static int print_error(const struct mval *, const char *);
 static int answer_ok(const struct mval *);
 static char **all_zones(int *);
+static int cmd_logs(int, char **);
+static void print_line(const char *, const struct mval *);
+static const char *state_colour(const char *);
+static void print_painted(const char *, int);
+static void progress_draw(const char *, char **, const int *, int, int64_t);
+static void progress_clear(void);
+static struct mdoc *ctl_recv_progress(int64_t, int64_t, const char *,
+    char **, const int *, int);
 
 /* Print the synopsis and exit with code. */
 static void
@@ -80,6 +107,8 @@ usage(FILE *f, int code)
 	    "  stop [--no-wait] zone ... | --all   stop zones\n"
 	    "  restart [--no-wait] zone ... | --all\n"
 	    "  events zone [-n N] [-f]             lifecycle records (-f: follow)\n"
+	    "  logs zone [-n N] [-f]               console output: the last N lines\n"
+	    "                                      (default %d; -f: follow)\n"
 	    "  diagnose zone                       readiness, blocker, outage cause\n"
 	    "  health zone                         probe the zone's VM now (exit 1 if it fails)\n"
 	    "  refresh-credentials [--no-wait] zone ... | --all\n"
@@ -101,7 +130,8 @@ usage(FILE *f, int code)
 	    "  version                             client and daemon versions\n"
 	    "--timeout bounds the wait; for start and restart it also bounds the\n"
 	    "operation itself, which fails with recovery-timeout when it passes.\n"
-	    "The socket is -s, else $ZONEVISOR_SOCKET, else %s.\n", DEFAULT_SOCKET);
+	    "The socket is -s, else $ZONEVISOR_SOCKET, else %s.\n",
+	    LOGS_LINES_DEFAULT, DEFAULT_SOCKET);
 	exit(code);
 }
 
@@ -362,6 +392,16 @@ print_error(const struct mval *root, const char *zone)
 
 	str_field(err, "code", code, sizeof code);
 	str_field(err, "message", msg, sizeof msg);
+	if (json) {
+		/* Scripts get the error on stdout as JSON too. */
+		fputs("{\"error\":", stdout);
+		if (err != NULL)
+			json_print(stdout, err);
+		else
+			fputs("null", stdout);
+		fputs("}\n", stdout);
+		fflush(stdout);
+	}
 	if (zone != NULL && strstr(msg, zone) == NULL)
 		fprintf(stderr, "zonectl: %s: %s: %s\n", zone, code, msg);
 	else
@@ -439,12 +479,14 @@ cmd_status(int argc, char **argv)
 		else
 			snprintf(pid, sizeof pid, "-");
 		format_uptime(int_field(z, "uptime_s", -1), up, sizeof up);
-		printf("%-*s  %-*s  %-8s  %-8s  %-8lld  %-6s  %s\n", (int)width,
-		    str_field(z, "name", name, sizeof name), (int)swidth,
-		    str_field(z, "state", state, sizeof state), pid, up,
-		    (long long)int_field(z, "restarts", 0),
-		    str_field(z, "health", health, sizeof health),
-		    le != NULL && mval_kind(le) == MV_MAP ?
+		printf("%-*s  ", (int)width, str_field(z, "name", name,
+		    sizeof name));
+		print_painted(str_field(z, "state", state, sizeof state),
+		    (int)swidth);
+		printf("  %-8s  %-8s  %-8lld  ", pid, up,
+		    (long long)int_field(z, "restarts", 0));
+		print_painted(str_field(z, "health", health, sizeof health), 6);
+		printf("  %s\n", le != NULL && mval_kind(le) == MV_MAP ?
 		    str_field(le, "code", err, sizeof err) : "-");
 	}
 	mdoc_free(doc);
@@ -498,7 +540,7 @@ cmd_operation(const char *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	int64_t start, *ids, timeout;
-	int ch, i, wait = 1, all = 0, rc = ZC_EXIT_OK, nzones;
+	int ch, i, wait = 1, all = 0, rc = ZC_EXIT_OK, nzones, *answered;
 	char **zones;
 
 	optind = 1;
@@ -530,14 +572,17 @@ cmd_operation(const char *cmd, int argc, char **argv)
 	if (all)
 		zones = all_zones(&nzones);
 	if (nzones == 0) {
-		if (!json)
+		if (json)
+			printf("{\"results\":[]}\n");
+		else
 			printf("no zones\n");
 		if (all)
 			free(zones);
 		return ZC_EXIT_OK;
 	}
 	ids = calloc((size_t)nzones, sizeof *ids);
-	if (ids == NULL)
+	answered = calloc((size_t)nzones, sizeof *answered);
+	if (ids == NULL || answered == NULL)
 		die(ZC_EXIT_FAILED, "out of memory");
 	start = clock_mono_ms();
 	for (i = 0; i < nzones; i++)
@@ -548,7 +593,8 @@ cmd_operation(const char *cmd, int argc, char **argv)
 	if (json)
 		fputs("{\"results\":[", stdout);
 	for (i = 0; i < nzones; i++) {
-		struct mdoc *doc = ctl_recv(start, timeout);
+		struct mdoc *doc = wait ? ctl_recv_progress(start, timeout, cmd,
+		    zones, answered, nzones) : ctl_recv(start, timeout);
 		const struct mval *root = mdoc_root(doc), *result;
 		int64_t id = int_field(root, "id", -1);
 		const char *zone = NULL;
@@ -556,8 +602,10 @@ cmd_operation(const char *cmd, int argc, char **argv)
 		int k, code;
 
 		for (k = 0; k < nzones; k++)
-			if (ids[k] == id)
+			if (ids[k] == id) {
 				zone = zones[k];
+				answered[k] = 1;
+			}
 		if (json) {
 			if (i > 0)
 				fputc(',', stdout);
@@ -579,21 +627,24 @@ cmd_operation(const char *cmd, int argc, char **argv)
 				printf("%s: %s accepted (%s)\n", zone != NULL ?
 				    zone : "?", cmd, str_field(result,
 				    "operation_id", msg, sizeof msg));
-			else if (int_field(result, "pid", 0) > 0)
-				printf("%s: %s (pid %lld)\n", zone != NULL ? zone :
-				    "?", str_field(result, "state", state,
-				    sizeof state),
-				    (long long)int_field(result, "pid", 0));
-			else
-				printf("%s: %s\n", zone != NULL ? zone : "?",
-				    str_field(result, "state", state,
-				    sizeof state));
+			else {
+				printf("%s: ", zone != NULL ? zone : "?");
+				print_painted(str_field(result, "state", state,
+				    sizeof state), 0);
+				if (int_field(result, "pid", 0) > 0)
+					printf(" (pid %lld)", (long long)
+					    int_field(result, "pid", 0));
+				putchar('\n');
+			}
 		}
+		if (progress != NULL)
+			fflush(stdout);	/* before the progress line's redraw */
 		mdoc_free(doc);
 	}
 	if (json)
 		fputs("]}\n", stdout);
 	free(ids);
+	free(answered);
 	if (all) {
 		for (i = 0; i < nzones; i++)
 			free(zones[i]);
@@ -952,11 +1003,13 @@ cmd_health(int argc, char **argv)
 	if (json) {
 		json_print(stdout, res);
 		putchar('\n');
-	} else
-		printf("%s: %s (%s probe, %lldms): %s\n", argv[0],
-		    ok ? "ok" : "failed", str_field(res, "probe", kind,
-		    sizeof kind), (long long)int_field(res, "latency_ms", 0),
-		    str_field(res, "detail", detail, sizeof detail));
+	} else {
+		printf("%s: ", argv[0]);
+		print_painted(ok ? "ok" : "failed", 0);
+		printf(" (%s probe, %lldms): %s\n", str_field(res, "probe",
+		    kind, sizeof kind), (long long)int_field(res, "latency_ms",
+		    0), str_field(res, "detail", detail, sizeof detail));
+	}
 	mdoc_free(doc);
 	return ok ? ZC_EXIT_OK : ZC_EXIT_FAILED;
 }
@@ -1047,13 +1100,14 @@ cmd_reload(int argc, char **argv)
 	if (!answer_ok(root)) {
 		err = mval_get(root, "error");
 		lines = err != NULL ? mval_get(err, "lines") : NULL;
-		if (json) {
-			json_print(stdout, err);
-			putchar('\n');
-		}
 		if (strcmp(str_field(err, "code", code, sizeof code),
 		    names_ctl_error(CTLERR_INVALID_CONFIG)) == 0 &&
 		    lines != NULL && mval_kind(lines) == MV_ARRAY) {
+			if (json) {
+				fputs("{\"error\":", stdout);
+				json_print(stdout, err);
+				fputs("}\n", stdout);
+			}
 			for (k = 0; k < mval_len(lines); k++)
 				if (mval_strcpy(mval_at(lines, k), line,
 				    sizeof line) == 0)
@@ -1351,6 +1405,253 @@ cmd_lease(int argc, char **argv)
 	return rc;
 }
 
+/* The colour of a state or health word, or NULL for none. */
+static const char *
+state_colour(const char *s)
+{
+	if (strcmp(s, "running") == 0 || strcmp(s, "ok") == 0)
+		return COLOUR_GREEN;
+	if (strcmp(s, "failed") == 0 || strcmp(s, "owner-unsafe") == 0 ||
+	    strcmp(s, "failing") == 0)
+		return COLOUR_RED;
+	if (strcmp(s, "running-degraded") == 0 || strcmp(s, "starting") == 0 ||
+	    strcmp(s, "stopping") == 0 || strcmp(s, "restarting") == 0)
+		return COLOUR_YELLOW;
+	return NULL;
+}
+
+/* A state word to stdout, coloured if it may be, padded to width. */
+static void
+print_painted(const char *s, int width)
+{
+	const char *c = colour ? state_colour(s) : NULL;
+	int len = (int)strlen(s);
+
+	if (c != NULL)
+		printf("%s%s%s", c, s, COLOUR_RESET);
+	else
+		fputs(s, stdout);
+	if (width > len)
+		printf("%*s", width - len, "");
+}
+
+/*
+ * Draw "starting alpha and 2 more... 2.1s" over the progress line: the
+ * first zone not yet answered and how many others wait, cut to the
+ * terminal's width so that it never wraps (a carriage return could not
+ * reach back over a wrapped line).
+ */
+static void
+progress_draw(const char *cmd, char **zones, const int *answered, int n,
+    int64_t ms)
+{
+	struct winsize ws;
+	const char *verb, *first = NULL;
+	char line[256], more[32] = "";
+	int i, waiting = 0, len, cols = 80;
+
+	for (i = 0; i < n; i++)
+		if (!answered[i] && waiting++ == 0)
+			first = zones[i];
+	if (first == NULL)
+		return;
+	if (waiting > 1)
+		snprintf(more, sizeof more, " and %d more", waiting - 1);
+	verb = strcmp(cmd, "start") == 0 ? "starting" : strcmp(cmd, "stop") ==
+	    0 ? "stopping" : strcmp(cmd, "restart") == 0 ? "restarting" :
+	    "refreshing credentials of";
+	if (ms < 60000)
+		len = snprintf(line, sizeof line, "%s %s%s... %lld.%llds", verb,
+		    first, more, (long long)(ms / 1000),
+		    (long long)(ms % 1000 / 100));
+	else
+		len = snprintf(line, sizeof line, "%s %s%s... %lldm%02llds",
+		    verb, first, more, (long long)(ms / 60000),
+		    (long long)(ms % 60000 / 1000));
+	if (ioctl(fileno(progress), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1)
+		cols = ws.ws_col;
+	if (len >= cols)
+		len = cols - 1;
+	if (len >= (int)sizeof line)
+		len = (int)sizeof line - 1;
+	fprintf(progress, "\r%.*s", len, line);
+	if (progress_shown > len)
+		fprintf(progress, "%*s", progress_shown - len, "");
+	fflush(progress);
+	if (len > progress_shown)
+		progress_shown = len;
+}
+
+/* Blank the progress line, if one is shown, and go back to its start. */
+static void
+progress_clear(void)
+{
+	if (progress == NULL || progress_shown == 0)
+		return;
+	fprintf(progress, "\r%*s\r", progress_shown, "");
+	fflush(progress);
+	progress_shown = 0;
+}
+
+/*
+ * ctl_recv for a wait of cmd on zones: the same answer within timeout ms
+ * of start, with a progress line on a terminal meanwhile, redrawn every
+ * PROGRESS_TICK_MS once PROGRESS_DELAY_MS have passed, and cleared before
+ * the answer is returned (or zonectl exits).
+ */
+static struct mdoc *
+ctl_recv_progress(int64_t start, int64_t timeout, const char *cmd,
+    char **zones, const int *answered, int n)
+{
+	int64_t deadline = start + timeout, now, until;
+	const char *cause;
+	struct mdoc *doc;
+
+	if (progress == NULL)
+		return ctl_recv(start, timeout);
+	for (;;) {
+		now = clock_mono_ms();
+		until = now < start + PROGRESS_DELAY_MS ? start +
+		    PROGRESS_DELAY_MS : now + PROGRESS_TICK_MS;
+		if (until > deadline)
+			until = deadline;
+		if ((doc = client_recv(&conn, until, &cause)) != NULL) {
+			progress_clear();
+			return doc;
+		}
+		if (strcmp(cause, "timeout") != 0 ||
+		    clock_mono_ms() >= deadline) {
+			progress_clear();
+			ctl_recv_failed(cause, timeout);
+		}
+		progress_draw(cmd, zones, answered, n, clock_mono_ms() - start);
+	}
+}
+
+/* One console line: as it is, or (--json) {"zone", "line"}. */
+static void
+print_line(const char *zone, const struct mval *v)
+{
+	const char *s;
+	size_t len;
+
+	if (mval_kind(v) != MV_STR)
+		die(ZC_EXIT_PROTOCOL, "logs answer with a line that is no string");
+	s = mval_str(v, &len);
+	if (json) {
+		fputs("{\"zone\":", stdout);
+		json_string(stdout, zone, strlen(zone));
+		fputs(",\"line\":", stdout);
+		json_string(stdout, s, len);
+		fputs("}\n", stdout);
+	} else {
+		fwrite(s, 1, len, stdout);
+		putchar('\n');
+	}
+}
+
+/*
+ * logs zone [-n N] [-f]: the zone's console output, the last N lines, then
+ * (-f) each line as the VM writes it, until interrupted, or until
+ * --timeout has passed (exit 0).
+ *
+ * zonevisord reads the files, not zonectl.  The console log lives in the
+ * zone's directory, which only zonevisord's user may enter (mode 0700), and
+ * the operators of control_group are not that user: through the control
+ * socket they see what they may already act on, with the same permission
+ * check as every other command.  zonectl need not know the state_dir
+ * either, nor follow rotation itself: the daemon, which owns the files,
+ * does it as events -f does for lifecycle records.
+ */
+static int
+cmd_logs(int argc, char **argv)
+{
+	const struct mval *root, *result, *lines, *problems, *tv;
+	int64_t n = -1, start, deadline;
+	int ch, follow = 0, truncated = 0;
+	struct msgw *args;
+	struct mdoc *doc;
+	const char *zone, *cause;
+	size_t i;
+
+	optind = 0;	/* start afresh, permuting: logs zone -n N works */
+	opterr = 0;
+	while ((ch = getopt(argc, argv, ":n:f")) != -1) {
+		switch (ch) {
+		case 'n':
+			if (parse_int(optarg, 0, LOGS_LINES_MAX, &n) != 0)
+				die(ZC_EXIT_USAGE, "bad -n %s: expected a count "
+				    "from 0 to %d", optarg, LOGS_LINES_MAX);
+			break;
+		case 'f':
+			follow = 1;
+			break;
+		case ':':
+			die(ZC_EXIT_USAGE, "logs: -%c needs a value", optopt);
+		default:
+			die(ZC_EXIT_USAGE, "logs: unknown option -%c", optopt);
+		}
+	}
+	if (argc - optind != 1)
+		die(ZC_EXIT_USAGE, "logs takes one zone: logs zone [-n N] [-f]");
+	zone = argv[optind];
+	if (!config_zone_name_valid(zone))
+		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
+		    "name)", zone);
+	ctl_connect();
+	args = msgw_new();
+	msgw_map_begin(args);
+	if (n >= 0) {
+		msgw_key(args, "n");
+		msgw_int(args, n);
+	}
+	msgw_key(args, "follow");
+	msgw_bool(args, follow);
+	msgw_map_end(args);
+	start = clock_mono_ms();
+	ctl_send_args("logs", zone, args);
+	/* Following, --timeout is how long to follow; by default, forever. */
+	deadline = timeout_ms > 0 ? start + timeout_ms : follow ? 0 :
+	    start + REQUEST_TIMEOUT_MS;
+	do {
+		if ((doc = client_recv(&conn, deadline, &cause)) == NULL) {
+			if (follow && strcmp(cause, "timeout") == 0)
+				return ZC_EXIT_OK;
+			ctl_recv_failed(cause, deadline - start);
+		}
+		root = mdoc_root(doc);
+		if (!answer_ok(root)) {
+			int rc = print_error(root, zone);
+
+			mdoc_free(doc);
+			return rc;
+		}
+		result = mval_get(root, "result");
+		lines = result != NULL ? mval_get(result, "lines") : NULL;
+		problems = result != NULL ? mval_get(result, "problems") : NULL;
+		if (lines == NULL || mval_kind(lines) != MV_ARRAY)
+			die(ZC_EXIT_PROTOCOL, "logs answer without lines");
+		tv = mval_get(result, "truncated");
+		if (tv != NULL && mval_bool(tv, &truncated) == 0 && truncated)
+			fprintf(stderr, "zonectl: warning: older lines left "
+			    "out: an answer holds at most %d KiB of them\n",
+			    LOGS_ANSWER_BYTES / 1024);
+		for (i = 0; problems != NULL && mval_kind(problems) ==
+		    MV_ARRAY && i < mval_len(problems); i++) {
+			char what[1024];
+
+			if (mval_strcpy(mval_at(problems, i), what,
+			    sizeof what) == 0)
+				fprintf(stderr, "zonectl: warning: %s\n", what);
+		}
+		for (i = 0; i < mval_len(lines); i++)
+			print_line(zone, mval_at(lines, i));
+		fflush(stdout);
+		mdoc_free(doc);
+	} while (follow);
+	return ZC_EXIT_OK;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1399,6 +1700,14 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc == 0)
 		usage(stderr, ZC_EXIT_USAGE);
+	if (!json) {
+		const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+
+		colour = isatty(STDOUT_FILENO) && (nc == NULL || *nc == '\0') &&
+		    (term == NULL || strcmp(term, "dumb") != 0);
+		progress = isatty(STDERR_FILENO) ? stderr :
+		    isatty(STDOUT_FILENO) ? stdout : NULL;
+	}
 	cmd = argv[0];
 	if (strcmp(cmd, "status") == 0) {
 		for (ch = 1; ch < argc; ch++)
@@ -1427,6 +1736,8 @@ main(int argc, char **argv)
 		return cmd_reload(argc, argv);
 	if (strcmp(cmd, "lease") == 0)
 		return cmd_lease(argc, argv);
+	if (strcmp(cmd, "logs") == 0)
+		return cmd_logs(argc, argv);
 	fprintf(stderr, "zonectl: unknown command: %s\n", cmd);
 	usage(stderr, ZC_EXIT_USAGE);
 }

@@ -356,6 +356,7 @@ void peer_pause(struct peer *);
 void peer_set_backlog(struct peer *, size_t);
 void peer_flush_blocking(struct peer *, int);
 int peer_fd(const struct peer *);
+size_t peer_queued(const struct peer *);
 
 /* console.c */
 struct console {
@@ -895,6 +896,50 @@ void events_follow(const struct config *, const struct zone_config *, size_t,
 void events_poll(struct records_tail *, struct event_list *);
 void events_pack(struct msgw *, const struct event_list *);
 void events_free(struct event_list *);
+
+/* logs.c */
+#define LOGS_LINES_DEFAULT	20	/* zonectl logs without -n */
+#define LOGS_LINES_MAX		10000	/* -n at most */
+#define LOGS_LINE_MAX		8192	/* longer lines come in pieces */
+#define LOGS_ANSWER_BYTES	(512 * 1024) /* of the last lines, at most */
+#define LOGS_POLL_BYTES		65536	/* read per wake while following */
+
+struct log_line {
+	char	*s;
+	size_t	 len;
+};
+
+struct log_lines {
+	struct log_line	 *v;
+	size_t		  n;
+	size_t		  cap;
+	size_t		  bytes;
+	int		  truncated;	/* older lines did not fit */
+	char		**problems;
+	size_t		  nproblems;
+};
+
+/* A followed console log: the live file and a line not yet ended. */
+struct logs_tail {
+	char	*path;
+	int	 fd;		/* -1 until the file exists */
+	dev_t	 dev;
+	ino_t	 ino;
+	off_t	 off;
+	int	 draining;	/* rotated: the old file is read once more */
+	int	 failing;	/* an open failure was reported */
+	char	*partial;	/* LOGS_LINE_MAX bytes */
+	size_t	 plen;
+};
+
+void logs_path(const struct config *, const struct zone_config *, char *,
+    size_t);
+void logs_last(const char *, int, size_t, struct logs_tail *,
+    struct log_lines *);
+int logs_poll(struct logs_tail *, size_t, struct log_lines *);
+void logs_pack(struct msgw *, const struct log_lines *);
+void logs_free(struct log_lines *);
+void logs_tail_close(struct logs_tail *);
 
 /* status.c */
 #define STATUS_ZONE_BYTES	720	/* about what one zone's status packs to */
