@@ -48,6 +48,7 @@ check 0 doc status alpha
 check 3 doc status beta
 check 4 error status no-such-zone
 check 0 doc version
+check 0 doc metrics
 check 0 doc start alpha
 check 0 doc start beta
 check 0 doc stop beta
