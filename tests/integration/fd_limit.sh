@@ -101,25 +101,10 @@ soft=$(nofile "$worker" SOFT)
 hard=$(nofile "$worker" HARD)
 prlimit --pid "$worker" --nofile="3:$hard" || fail "prlimit on the worker failed"
 kill -KILL "$alpha_vm"
-attempts() { grep -c "zone alpha: operation .* failed: vm-spawn-failed" "$T/daemon.log"; }
-spawn_failed() { [ "$(attempts)" -ge 1 ]; }
-wait_for "alpha's spawn failing" 10 spawn_failed || fail "alpha is $(zfield alpha state): $(zfield alpha last_error)"
-case "$(zfield alpha last_error)" in
-*vm-spawn-failed*EMFILE*) ;;
-*) fail "alpha's last error: $(zfield alpha last_error)" ;;
-esac
-n0=$(attempts)
-t0=$(cpu_ticks "$worker")
-sleep 3
-n=$(( $(attempts) - n0 ))
-used=$(( $(cpu_ticks "$worker") - t0 ))
-[ "$n" -ge 1 ] && [ "$n" -le 8 ] || fail "$n spawn attempts in 3s: the recovery does not back off"
-[ "$used" -le 30 ] || fail "alpha's worker used $used ticks of CPU in 3s: it spins"
-[ "$(vm_count alpha)" -eq 0 ] || fail "alpha has $(vm_count alpha) VMs though no spawn worked"
+spawn_backs_off alpha EMFILE "$worker"
 [ "$(zfield beta pid)" = "$beta_vm" ] || fail "beta was disturbed"
 prlimit --pid "$worker" --nofile="$soft:$hard" || fail "cannot restore the worker's limit"
-alpha_up() { p=$(zfield alpha pid); [ "$p" != null ] && state_is alpha running; }
-wait_for "alpha running again" 10 alpha_up || fail "alpha is $(zfield alpha state) once descriptors were back"
+wait_for "alpha running again" 10 zone_up alpha || fail "alpha is $(zfield alpha state) once descriptors were back"
 [ "$(zfield alpha worker_pid)" = "$worker" ] || fail "alpha's worker was replaced"
 [ "$(vm_count alpha)" -eq 1 ] || fail "alpha has $(vm_count alpha) VMs"
 check_vms

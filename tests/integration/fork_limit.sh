@@ -105,25 +105,10 @@ worker=$(zfield beta worker_pid)
 alpha_vm=$(zfield alpha pid)
 cap "$worker"
 kill -KILL "$beta_vm"
-attempts() { grep -c "zone beta: operation .* failed: vm-spawn-failed" "$T/daemon.log"; }
-spawn_failed() { [ "$(attempts)" -ge 1 ]; }
-wait_for "beta's spawn failing" 10 spawn_failed || fail "beta is $(zfield beta state): $(zfield beta last_error)"
-case "$(zfield beta last_error)" in
-*vm-spawn-failed*EAGAIN*) ;;
-*) fail "beta's last error: $(zfield beta last_error)" ;;
-esac
-n0=$(attempts)
-t0=$(cpu_ticks "$worker")
-sleep 3
-n=$(( $(attempts) - n0 ))
-used=$(( $(cpu_ticks "$worker") - t0 ))
-[ "$n" -ge 1 ] && [ "$n" -le 8 ] || fail "$n spawn attempts in 3s: the recovery does not back off"
-[ "$used" -le 30 ] || fail "beta's worker used $used ticks of CPU in 3s: it spins"
-[ "$(vm_count beta)" -eq 0 ] || fail "beta has $(vm_count beta) VMs though no spawn worked"
+spawn_backs_off beta EAGAIN "$worker"
 [ "$(zfield alpha pid)" = "$alpha_vm" ] || fail "alpha was disturbed"
 uncap
-beta_up() { p=$(zfield beta pid); [ "$p" != null ] && state_is beta running; }
-wait_for "beta running again" 10 beta_up || fail "beta is $(zfield beta state) once forks work"
+wait_for "beta running again" 10 zone_up beta || fail "beta is $(zfield beta state) once forks work"
 [ "$(zfield beta worker_pid)" = "$worker" ] || fail "beta's worker was replaced"
 [ "$(vm_count beta)" -eq 1 ] || fail "beta has $(vm_count beta) VMs"
 check_vms

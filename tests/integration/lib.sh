@@ -238,6 +238,60 @@ start_time() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
 # (fields 14 and 15 of /proc/PID/stat): a spinning loop shows up here.
 cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
 
+# spawn_backs_off ZONE ERRNO WORKER: the zone's VM spawn fails, its error
+# naming ERRNO, and the recovery policy backs off: 1 to 8 attempts in 3 s,
+# at most 30 ticks of the worker's CPU, and no VM meanwhile.
+spawn_attempts() { grep -c "zone $1: operation .* failed: vm-spawn-failed" "$T/daemon.log"; }
+spawn_has_failed() { [ "$(spawn_attempts "$1")" -ge 1 ]; }
+spawn_backs_off() {
+	local z=$1 errno=$2 worker=$3 n0 t0 n used
+	wait_for "$z's spawn failing" 10 spawn_has_failed "$z" ||
+	    fail "$z is $(zfield "$z" state): $(zfield "$z" last_error)"
+	case "$(zfield "$z" last_error)" in
+	*vm-spawn-failed*"$errno"*) ;;
+	*) fail "$z's last error: $(zfield "$z" last_error)" ;;
+	esac
+	n0=$(spawn_attempts "$z")
+	t0=$(cpu_ticks "$worker")
+	sleep 3
+	n=$(( $(spawn_attempts "$z") - n0 ))
+	used=$(( $(cpu_ticks "$worker") - t0 ))
+	[ "$n" -ge 1 ] && [ "$n" -le 8 ] || fail "$n spawn attempts in 3s: the recovery does not back off"
+	[ "$used" -le 30 ] || fail "$z's worker used $used ticks of CPU in 3s: it spins"
+	[ "$(vm_count "$z")" -eq 0 ] || fail "$z has $(vm_count "$z") VMs though no spawn worked"
+}
+
+# zone_up ZONE: the zone runs a VM.
+zone_up() { local p; p=$(zfield "$1" pid); [ "$p" != null ] && state_is "$1" running; }
+
+# mount_state_tmpfs: the test's state directory ($T/state, STATE) becomes a
+# 4 MiB tmpfs, or the test is skipped where none can be mounted.  At exit,
+# before_unmount (if the test defines one) runs, the daemon is stopped (it
+# holds files there), the tmpfs unmounted, then lib.sh's cleanup removes $T.
+mount_state_tmpfs() {
+	STATE=$T/state
+	mkdir -p "$STATE"
+	if ! mount -t tmpfs -o size=4m,mode=0755 tmpfs "$STATE" 2> "$T/mount.err"; then
+		echo "SKIP: $TEST_NAME: cannot mount a tmpfs as the state directory:" \
+		    "$(cat "$T/mount.err")" >&2
+		exit 77
+	fi
+	trap unmount_state EXIT
+}
+unmount_state() {
+	local rc=$?
+	if declare -F before_unmount > /dev/null; then
+		before_unmount
+	fi
+	if [ -n "$DAEMON_PID" ] && alive "$DAEMON_PID"; then
+		kill -TERM "$DAEMON_PID"
+		wait_for "daemon exit" 20 not_alive "$DAEMON_PID" || true
+	fi
+	umount "$STATE" 2>/dev/null || umount -l "$STATE"
+	(exit $rc)
+	cleanup
+}
+
 # diag ZONE EXPR: evaluate a Python expression over d = zonectl --json
 # diagnose ZONE.
 diag() {

@@ -15,27 +15,10 @@
 # mounted.
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
-STATE=$T/state
-mkdir -p "$STATE"
-if ! mount -t tmpfs -o size=4m,mode=0755 tmpfs "$STATE" 2> "$T/mount.err"; then
-	echo "SKIP: $TEST_NAME: cannot mount a tmpfs as the state directory:" \
-	    "$(cat "$T/mount.err")" >&2
-	exit 77
-fi
-# Writable again, so that the daemon stops cleanly; then unmount, then
-# lib.sh's cleanup (which removes $T) with this test's exit code.
-unmount_state() {
-	local rc=$?
-	mount -o remount,rw "$STATE" 2>/dev/null
-	if [ -n "$DAEMON_PID" ] && alive "$DAEMON_PID"; then
-		kill -TERM "$DAEMON_PID"
-		wait_for "daemon exit" 20 not_alive "$DAEMON_PID" || true
-	fi
-	umount "$STATE" 2>/dev/null || umount -l "$STATE"
-	(exit $rc)
-	cleanup
-}
-trap unmount_state EXIT
+mount_state_tmpfs
+# At exit, before the daemon is stopped and the tmpfs unmounted:
+# writable again, so that the daemon stops cleanly.
+before_unmount() { mount -o remount,rw "$STATE" 2>/dev/null; }
 
 write_config
 zone alpha "$(fake alpha)" "[recovery]" "restart_delay = 100ms"
