@@ -344,7 +344,7 @@ lease_env(const struct zone *z, const struct lease_info *li)
 	size_t n, i, max = 10 + z->zc->nenv;
 	char **env = xcalloc(max, sizeof *env);
 
-	n = zone_env_passed(env);
+	n = zone_env_passed(z->zc, env);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE=%s", z->zc->name);
 	xasprintf(&env[n++], "ZONEVISOR_TOOL_DIR=%s", z->dir);
 	xasprintf(&env[n++], "ZONEVISOR_LEASE=%s", li->id);

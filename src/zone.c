@@ -933,18 +933,34 @@ zone_check_runtime(struct zone *z)
 	}
 }
 
+/* Whether the zone's env.NAME keys set name. */
+static int
+zone_env_sets(const struct zone_config *zc, const char *name)
+{
+	size_t i, len = strlen(name);
+
+	for (i = 0; i < zc->nenv; i++)
+		if (strncmp(zc->env[i], name, len) == 0 &&
+		    zc->env[i][len] == '=')
+			return 1;
+	return 0;
+}
+
 /*
  * Put the few variables of zonevisord's own environment that every VM (and
- * tool VM) inherits into env, which has room; returns how many.
+ * tool VM) inherits into env, which has room, except those the zone's
+ * env.NAME keys set (a program reads the first of two, so the zone's would
+ * be ignored); returns how many.
  */
 size_t
-zone_env_passed(char **env)
+zone_env_passed(const struct zone_config *zc, char **env)
 {
 	const char *v;
 	size_t i, n = 0;
 
 	for (i = 0; i < sizeof zone_passenv / sizeof zone_passenv[0]; i++)
-		if ((v = getenv(zone_passenv[i])) != NULL)
+		if ((v = getenv(zone_passenv[i])) != NULL &&
+		    !zone_env_sets(zc, zone_passenv[i]))
 			xasprintf(&env[n++], "%s=%s", zone_passenv[i], v);
 	return n;
 }
@@ -960,7 +976,7 @@ zone_env(struct zone *z)
 	size_t n, i, max = 10 + z->zc->nenv + z->secrets.n;
 	char **env = xcalloc(max, sizeof *env);
 
-	n = zone_env_passed(env);
+	n = zone_env_passed(z->zc, env);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE=%s", z->zc->name);
 	xasprintf(&env[n++], "ZONEVISOR_ZONE_DIR=%s", z->dir);
 	xasprintf(&env[n++], "ZONEVISOR_GENERATION=%llu",

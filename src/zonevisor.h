@@ -652,7 +652,7 @@ void zone_append(struct zone *, struct record *);
 void zone_persist_failed(struct zone *, int, const char *, int);
 void zone_persist_ok(struct zone *, int);
 void zone_persist_begin(struct zone *, const struct zone_status *);
-size_t zone_env_passed(char **);
+size_t zone_env_passed(const struct zone_config *, char **);
 int zone_spec(struct zone *, struct spawn_spec *, char **, char *, size_t);
 /* lease.c */
 struct leases *lease_table_new(struct zone *);

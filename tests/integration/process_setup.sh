@@ -2,7 +2,9 @@
 # process_setup.sh: a VM runs with the zone's user and group (no
 # supplementary groups), umask and [limits], as /proc shows them; a setup
 # that cannot be done (a working directory that does not exist) is
-# vm-spawn-failed with its reason, never a silent exit of the child.
+# vm-spawn-failed with its reason, never a silent exit of the child.  The
+# VM's environment is zonevisord's PATH, LANG, LC_ALL and TZ, the markers,
+# and the zone's env.NAME keys, which replace an inherited variable.
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 getent passwd nobody > /dev/null || fail "no user nobody on this system"
@@ -18,6 +20,8 @@ zone alpha "$vm" "user = nobody" "group = $group" "umask = 027" \
     "[limits]" "nofile = 1234" "nproc = 77" "core = 0"
 zone beta "$vm" "cwd = $T/does-not-exist" "${manual[@]}"
 zone gamma "$vm"
+zone delta "$vm" "env.PATH = /zv/bin:/usr/bin" "env.GREETING = hello world"
+export LANG=C.UTF-8 ZV_NOT_PASSED=1
 start_daemon
 wait_for "alpha running" 10 state_is alpha running || fail "alpha is $(zfield alpha state)"
 wait_for "gamma running" 10 state_is gamma running || fail "gamma is $(zfield gamma state)"
@@ -40,6 +44,17 @@ gpid=$(zfield gamma pid)
 grep -q "^Uid:[[:space:]]*0[[:space:]]" "/proc/$gpid/status" || fail "gamma's VM is not root"
 [ "$(grep 'open files' "/proc/$gpid/limits")" != "$(grep 'open files' "$lim")" ] ||
     fail "gamma's VM got alpha's limits"
+
+# The environment: one PATH, the zone's; LANG passed; nothing else of
+# zonevisord's.
+wait_for "delta running" 10 state_is delta running || fail "delta is $(zfield delta state)"
+env=$(tr '\0' '\n' < "/proc/$(zfield delta pid)/environ")
+[ "$(echo "$env" | grep -c '^PATH=')" -eq 1 ] || fail "delta's VM has PATH $(echo "$env" | grep '^PATH=')"
+echo "$env" | grep -qx 'PATH=/zv/bin:/usr/bin' || fail "delta's env.PATH was not used"
+echo "$env" | grep -qx 'GREETING=hello world' || fail "delta's env.GREETING is missing"
+echo "$env" | grep -qx 'LANG=C.UTF-8' || fail "LANG was not passed"
+echo "$env" | grep -qx 'ZONEVISOR_ZONE=delta' || fail "no ZONEVISOR_ZONE marker"
+! echo "$env" | grep -q '^ZV_NOT_PASSED=' || fail "zonevisord's whole environment leaked into the VM"
 
 # The working directory cannot be entered: vm-spawn-failed, with the reason.
 wait_for "beta failed" 10 state_is beta failed || fail "beta is $(zfield beta state)"
