@@ -649,6 +649,15 @@ control_zone_arg(struct client *c, const struct reqid *id, const char *cmd,
 	return zw;
 }
 
+/* Argument key of args, or NULL when absent or nil. */
+static const struct mval *
+control_arg(const struct mval *args, const char *key)
+{
+	const struct mval *v = args != NULL ? mval_get(args, key) : NULL;
+
+	return v != NULL && mval_kind(v) != MV_NIL ? v : NULL;
+}
+
 /*
  * Integer argument key of args within [min, max], def when absent.
  * Returns -1 after answering with the error.
@@ -658,9 +667,9 @@ control_int_arg(struct client *c, const struct reqid *id,
     const struct mval *args, const char *key, int64_t min, int64_t max,
     int64_t *out)
 {
-	const struct mval *v = args != NULL ? mval_get(args, key) : NULL;
+	const struct mval *v = control_arg(args, key);
 
-	if (v == NULL || mval_kind(v) == MV_NIL)
+	if (v == NULL)
 		return 0;
 	if (mval_int(v, out) != 0 || *out < min || *out > max) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
@@ -676,7 +685,7 @@ static void
 control_status(struct client *c, const struct reqid *id,
     const struct mval *zone, const struct mval *args)
 {
-	const struct mval *list = args != NULL ? mval_get(args, "zones") : NULL;
+	const struct mval *list = control_arg(args, "zones");
 	const struct zone_worker **sel;
 	char name[ZONE_NAME_MAX + 1];
 	int64_t now = clock_now_ms();
@@ -742,7 +751,7 @@ control_operation(struct client *c, const struct reqid *id, int cmd,
 	    [CTL_STOP] = TRIG_OPERATOR_STOP,
 	    [CTL_RESTART] = TRIG_OPERATOR_RESTART,
 	    [CTL_REFRESH_CREDENTIALS] = TRIG_CREDENTIALS_REFRESH };
-	const struct mval *wv = args != NULL ? mval_get(args, "wait") : NULL;
+	const struct mval *wv = control_arg(args, "wait");
 	char op_id[OP_ID_MAX];
 	struct zone_worker *zw;
 	const char *cause, *name;
@@ -873,7 +882,7 @@ static void
 control_events(struct client *c, const struct reqid *id,
     const struct mval *zone, const struct mval *args)
 {
-	const struct mval *fv = args != NULL ? mval_get(args, "follow") : NULL;
+	const struct mval *fv = control_arg(args, "follow");
 	struct zone_worker *zw;
 	struct event_list l;
 	struct follower *f;
@@ -884,7 +893,7 @@ control_events(struct client *c, const struct reqid *id,
 		return;
 	if (control_int_arg(c, id, args, "n", 0, 1000000, &n) != 0)
 		return;
-	if (fv != NULL && mval_kind(fv) != MV_NIL && mval_bool(fv, &follow) != 0) {
+	if (fv != NULL && mval_bool(fv, &follow) != 0) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
 		    "args.follow must be true or false");
 		return;
@@ -938,7 +947,7 @@ static void
 control_logs(struct client *c, const struct reqid *id,
     const struct mval *zone, const struct mval *args)
 {
-	const struct mval *fv = args != NULL ? mval_get(args, "follow") : NULL;
+	const struct mval *fv = control_arg(args, "follow");
 	char path[PATH_MAX];
 	struct zone_worker *zw;
 	struct log_follower *lf;
@@ -950,7 +959,7 @@ control_logs(struct client *c, const struct reqid *id,
 		return;
 	if (control_int_arg(c, id, args, "n", 0, LOGS_LINES_MAX, &n) != 0)
 		return;
-	if (fv != NULL && mval_kind(fv) != MV_NIL && mval_bool(fv, &follow) != 0) {
+	if (fv != NULL && mval_bool(fv, &follow) != 0) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
 		    "args.follow must be true or false");
 		return;
@@ -1088,7 +1097,7 @@ static void
 control_reset(struct client *c, const struct reqid *id,
     const struct mval *zone, const struct mval *args)
 {
-	const struct mval *fv = args != NULL ? mval_get(args, "force") : NULL;
+	const struct mval *fv = control_arg(args, "force");
 	char op_id[OP_ID_MAX], msg[MESSAGE_MAX + 64];
 	struct zone_worker *zw;
 	const char *cause;
@@ -1097,7 +1106,7 @@ control_reset(struct client *c, const struct reqid *id,
 
 	if ((zw = control_zone_arg(c, id, "reset", zone)) == NULL)
 		return;
-	if (fv != NULL && mval_kind(fv) != MV_NIL && mval_bool(fv, &force) != 0) {
+	if (fv != NULL && mval_bool(fv, &force) != 0) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
 		    "args.force must be true or false");
 		return;
@@ -1128,15 +1137,6 @@ control_reset(struct client *c, const struct reqid *id,
 	msgw_map_end(w);
 	msgw_map_end(w);
 	control_reply(c, w);
-}
-
-/* Argument key of args, or NULL when absent or nil. */
-static const struct mval *
-control_arg(const struct mval *args, const char *key)
-{
-	const struct mval *v = args != NULL ? mval_get(args, key) : NULL;
-
-	return v != NULL && mval_kind(v) != MV_NIL ? v : NULL;
 }
 
 /*
@@ -1420,13 +1420,13 @@ static void
 control_reload(struct client *c, const struct reqid *id,
     const struct mval *args)
 {
-	const struct mval *dv = args != NULL ? mval_get(args, "dry_run") : NULL;
+	const struct mval *dv = control_arg(args, "dry_run");
 	struct reload_plan plan;
 	struct msgw *w;
 	size_t i;
 	int dry_run = 0;
 
-	if (dv != NULL && mval_kind(dv) != MV_NIL && mval_bool(dv, &dry_run) != 0) {
+	if (dv != NULL && mval_bool(dv, &dry_run) != 0) {
 		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
 		    "args.dry_run must be true or false");
 		return;

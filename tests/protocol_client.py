@@ -328,10 +328,12 @@ def main():
     check([z["name"] for z in res["zones"]] == ["beta"], "status zone=beta")
     res = ok(c.call("status", args={"zones": ["tools", "alpha"]}), "status zones")
     check([z["name"] for z in res["zones"]] == ["tools", "alpha"], "args.zones order")
+    res = ok(c.call("status", args={"zones": None}), "status zones nil")
+    check(len(res["zones"]) == len(zs), "args.zones nil counts as absent")
 
-    # start beta: the answer comes once it runs
+    # start beta (wait nil is the default, true): the answer comes once it runs
     alpha_pid = zs["alpha"]["pid"]
-    res = ok(c.call("start", zone="beta"), "start beta")
+    res = ok(c.call("start", zone="beta", args={"wait": None}), "start beta")
     keys(res, ["zone", "operation_id", "state", "pid", "message"], "start result")
     check(res["zone"] == "beta" and res["operation_id"].startswith("beta-start-"),
           "start operation id %r" % res["operation_id"])
