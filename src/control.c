@@ -1570,12 +1570,24 @@ done:
 	control_reqid_free(&id);
 }
 
+/*
+ * One awaited answer of c is about to be sent.  With the last, the idle
+ * timeout starts again: a client gets its full 30 s after its last answer,
+ * not only after its last request.
+ */
+static void
+control_wait_ended(struct client *c)
+{
+	if (--c->nwaits == 0)
+		ev_timer_again(control_loop, &c->idle);
+}
+
 /* Answer a wait with w and forget it. */
 static void
 control_wait_done(struct wait *wt, struct msgw *w)
 {
 	TAILQ_REMOVE(&waits, wt, entry);
-	wt->c->nwaits--;
+	control_wait_ended(wt->c);
 	control_reply(wt->c, w);
 	control_reqid_free(&wt->id);
 	free(wt);
@@ -1718,7 +1730,7 @@ control_zone_lost(const char *zone, const char *why)
 		if (strcmp(wt->zone, zone) != 0)
 			continue;
 		TAILQ_REMOVE(&waits, wt, entry);
-		wt->c->nwaits--;
+		control_wait_ended(wt->c);
 		control_error(wt->c, &wt->id, names_error(ERR_WORKER_LOST),
 		    "zone %s: %s before operation %s ended", zone, why,
 		    wt->op_id);
