@@ -87,6 +87,8 @@ static int print_error(const struct mval *, const char *);
 static int answer_ok(const struct mval *);
 static char **all_zones(int *);
 static int cmd_logs(int, char **);
+static int zone_stream(const char *, const char *, int64_t,
+    void (*)(const char *, const struct mval *), int, char **);
 static void print_line(const char *, const struct mval *);
 static const char *state_colour(const char *);
 static void print_painted(const char *, int);
@@ -765,6 +767,18 @@ print_record(const struct mval *r)
 	putchar('\n');
 }
 
+/* One lifecycle record: as a line, or (--json) as a JSON object. */
+static void
+print_event(const char *zone, const struct mval *r)
+{
+	(void)zone;
+	if (json) {
+		json_print(stdout, r);
+		putchar('\n');
+	} else
+		print_record(r);
+}
+
 /*
  * events zone [-n N] [-f]: the zone's lifecycle records, oldest first, as
  * lines or (--json) one JSON object per line; -f keeps printing new ones.
@@ -772,80 +786,8 @@ print_record(const struct mval *r)
 static int
 cmd_events(int argc, char **argv)
 {
-	const struct mval *root, *result, *records, *problems;
-	int64_t n = -1, start;
-	int ch, follow = 0;
-	struct msgw *args;
-	struct mdoc *doc;
-	const char *zone;
-	size_t i;
-
-	optind = 0;	/* start afresh, permuting: events zone -n N works */
-	while ((ch = getopt(argc, argv, "n:f")) != -1) {
-		switch (ch) {
-		case 'n':
-			if (parse_int(optarg, 0, 1000000, &n) != 0)
-				die(ZC_EXIT_USAGE, "bad -n %s: expected a count",
-				    optarg);
-			break;
-		case 'f':
-			follow = 1;
-			break;
-		default:
-			usage(stderr, ZC_EXIT_USAGE);
-		}
-	}
-	if (argc - optind != 1)
-		usage(stderr, ZC_EXIT_USAGE);
-	zone = argv[optind];
-	if (!config_zone_name_valid(zone))
-		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
-		    "name)", zone);
-	ctl_connect();
-	args = msgw_new();
-	msgw_map_begin(args);
-	if (n >= 0) {
-		msgw_key(args, "n");
-		msgw_int(args, n);
-	}
-	msgw_key(args, "follow");
-	msgw_bool(args, follow);
-	msgw_map_end(args);
-	ctl_send_args("events", zone, args);
-	start = clock_mono_ms();
-	do {
-		doc = ctl_recv(start, follow ? 0 : timeout_ms > 0 ? timeout_ms :
-		    REQUEST_TIMEOUT_MS);
-		root = mdoc_root(doc);
-		if (!answer_ok(root)) {
-			int rc = print_error(root, zone);
-
-			mdoc_free(doc);
-			return rc;
-		}
-		result = mval_get(root, "result");
-		records = result != NULL ? mval_get(result, "records") : NULL;
-		problems = result != NULL ? mval_get(result, "problems") : NULL;
-		if (records == NULL || mval_kind(records) != MV_ARRAY)
-			die(ZC_EXIT_PROTOCOL, "events answer without records");
-		for (i = 0; problems != NULL && i < mval_len(problems); i++) {
-			char what[1024];
-
-			if (mval_strcpy(mval_at(problems, i), what,
-			    sizeof what) == 0)
-				fprintf(stderr, "zonectl: warning: %s\n", what);
-		}
-		for (i = 0; i < mval_len(records); i++) {
-			if (json) {
-				json_print(stdout, mval_at(records, i));
-				putchar('\n');
-			} else
-				print_record(mval_at(records, i));
-		}
-		fflush(stdout);
-		mdoc_free(doc);
-	} while (follow);
-	return ZC_EXIT_OK;
+	return zone_stream("events", "records", 1000000, print_event, argc,
+	    argv);
 }
 
 /*
@@ -1566,7 +1508,21 @@ print_line(const char *zone, const struct mval *v)
 static int
 cmd_logs(int argc, char **argv)
 {
-	const struct mval *root, *result, *lines, *problems, *tv;
+	return zone_stream("logs", "lines", LOGS_LINES_MAX, print_line, argc,
+	    argv);
+}
+
+/*
+ * events and logs: send {n, follow} about the zone argv names, then print
+ * the items (under key) of each answer with print, and its problems and
+ * truncation as warnings; with -f, keep printing the answers that follow
+ * until interrupted, or until --timeout has passed (exit 0).
+ */
+static int
+zone_stream(const char *cmd, const char *key, int64_t max_n,
+    void (*print)(const char *, const struct mval *), int argc, char **argv)
+{
+	const struct mval *root, *result, *items, *problems, *tv;
 	int64_t n = -1, start, deadline;
 	int ch, follow = 0, truncated = 0;
 	struct msgw *args;
@@ -1574,26 +1530,27 @@ cmd_logs(int argc, char **argv)
 	const char *zone, *cause;
 	size_t i;
 
-	optind = 0;	/* start afresh, permuting: logs zone -n N works */
+	optind = 0;	/* start afresh, permuting: CMD zone -n N works */
 	opterr = 0;
 	while ((ch = getopt(argc, argv, ":n:f")) != -1) {
 		switch (ch) {
 		case 'n':
-			if (parse_int(optarg, 0, LOGS_LINES_MAX, &n) != 0)
+			if (parse_int(optarg, 0, max_n, &n) != 0)
 				die(ZC_EXIT_USAGE, "bad -n %s: expected a count "
-				    "from 0 to %d", optarg, LOGS_LINES_MAX);
+				    "from 0 to %lld", optarg, (long long)max_n);
 			break;
 		case 'f':
 			follow = 1;
 			break;
 		case ':':
-			die(ZC_EXIT_USAGE, "logs: -%c needs a value", optopt);
+			die(ZC_EXIT_USAGE, "%s: -%c needs a value", cmd, optopt);
 		default:
-			die(ZC_EXIT_USAGE, "logs: unknown option -%c", optopt);
+			die(ZC_EXIT_USAGE, "%s: unknown option -%c", cmd, optopt);
 		}
 	}
 	if (argc - optind != 1)
-		die(ZC_EXIT_USAGE, "logs takes one zone: logs zone [-n N] [-f]");
+		die(ZC_EXIT_USAGE, "%s takes one zone: %s zone [-n N] [-f]", cmd,
+		    cmd);
 	zone = argv[optind];
 	if (!config_zone_name_valid(zone))
 		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
@@ -1609,7 +1566,7 @@ cmd_logs(int argc, char **argv)
 	msgw_bool(args, follow);
 	msgw_map_end(args);
 	start = clock_mono_ms();
-	ctl_send_args("logs", zone, args);
+	ctl_send_args(cmd, zone, args);
 	/* Following, --timeout is how long to follow; by default, forever. */
 	deadline = timeout_ms > 0 ? start + timeout_ms : follow ? 0 :
 	    start + REQUEST_TIMEOUT_MS;
@@ -1627,14 +1584,14 @@ cmd_logs(int argc, char **argv)
 			return rc;
 		}
 		result = mval_get(root, "result");
-		lines = result != NULL ? mval_get(result, "lines") : NULL;
+		items = result != NULL ? mval_get(result, key) : NULL;
 		problems = result != NULL ? mval_get(result, "problems") : NULL;
-		if (lines == NULL || mval_kind(lines) != MV_ARRAY)
-			die(ZC_EXIT_PROTOCOL, "logs answer without lines");
+		if (items == NULL || mval_kind(items) != MV_ARRAY)
+			die(ZC_EXIT_PROTOCOL, "%s answer without %s", cmd, key);
 		tv = mval_get(result, "truncated");
 		if (tv != NULL && mval_bool(tv, &truncated) == 0 && truncated)
-			fprintf(stderr, "zonectl: warning: older lines left "
-			    "out: an answer holds at most %d KiB of them\n",
+			fprintf(stderr, "zonectl: warning: older %s left out: "
+			    "an answer holds at most %d KiB of them\n", key,
 			    LOGS_ANSWER_BYTES / 1024);
 		for (i = 0; problems != NULL && mval_kind(problems) ==
 		    MV_ARRAY && i < mval_len(problems); i++) {
@@ -1644,8 +1601,8 @@ cmd_logs(int argc, char **argv)
 			    sizeof what) == 0)
 				fprintf(stderr, "zonectl: warning: %s\n", what);
 		}
-		for (i = 0; i < mval_len(lines); i++)
-			print_line(zone, mval_at(lines, i));
+		for (i = 0; i < mval_len(items); i++)
+			print(zone, mval_at(items, i));
 		fflush(stdout);
 		mdoc_free(doc);
 	} while (follow);
