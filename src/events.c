@@ -118,10 +118,7 @@ events_pack(struct msgw *w, const struct event_list *l)
 	}
 	msgw_array_end(w);
 	msgw_key(w, "problems");
-	msgw_array_begin(w);
-	for (i = 0; i < l->nproblems; i++)
-		msgw_str(w, l->problems[i]);
-	msgw_array_end(w);
+	msgw_str_array(w, l->problems, l->nproblems);
 }
 
 /* Free what a list holds. */

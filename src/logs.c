@@ -316,10 +316,7 @@ logs_pack(struct msgw *w, const struct log_lines *l)
 	msgw_key(w, "truncated");
 	msgw_bool(w, l->truncated);
 	msgw_key(w, "problems");
-	msgw_array_begin(w);
-	for (i = 0; i < l->nproblems; i++)
-		msgw_str(w, l->problems[i]);
-	msgw_array_end(w);
+	msgw_str_array(w, l->problems, l->nproblems);
 }
 
 /* Free what a list of lines holds. */

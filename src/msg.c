@@ -259,6 +259,18 @@ msgw_str(struct msgw *w, const char *s)
 		msgw_strn(w, s, strlen(s));
 }
 
+/* Add an array of n strings. */
+void
+msgw_str_array(struct msgw *w, char *const *v, size_t n)
+{
+	size_t i;
+
+	msgw_array_begin(w);
+	for (i = 0; i < n; i++)
+		msgw_str(w, v[i]);
+	msgw_array_end(w);
+}
+
 /* Add a string of known length. */
 void
 msgw_strn(struct msgw *w, const char *s, size_t len)

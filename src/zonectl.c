@@ -79,7 +79,7 @@ static void print_lease(const struct mval *);
 static void print_lease_table(const struct mval *);
 static int owner_valid(const char *);
 static void print_names(const struct mval *, const char *, const char *);
-static const struct mval *ctl_zone_request(const char *, const char *,
+static const struct mval *ctl_request(const char *, const char *,
     struct mdoc **, int *);
 static void format_time(int64_t, char *, size_t);
 static void print_record(const struct mval *);
@@ -659,24 +659,15 @@ cmd_operation(const char *cmd, int argc, char **argv)
 static int
 cmd_version(int argc, char **argv)
 {
-	const struct mval *root, *result;
-	int64_t start = clock_mono_ms();
+	const struct mval *result;
 	struct mdoc *doc;
 	char version[64];
+	int rc;
 
 	if (argc > 0)
 		usage(stderr, ZC_EXIT_USAGE);
-	ctl_connect();
-	ctl_send("version", NULL, -1, 0, NULL);
-	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
-	root = mdoc_root(doc);
-	if (!answer_ok(root)) {
-		int rc = print_error(root, NULL);
-
-		mdoc_free(doc);
+	if ((result = ctl_request("version", NULL, &doc, &rc)) == NULL)
 		return rc;
-	}
-	result = mval_get(root, "result");
 	if (json) {
 		printf("{\"client\":{\"version\":\"%s\",\"protocol\":%d},"
 		    "\"daemon\":", PACKAGE_VERSION, PROTO_VERSION);
@@ -697,26 +688,17 @@ cmd_version(int argc, char **argv)
 static int
 cmd_metrics(int argc, char **argv)
 {
-	const struct mval *root, *result, *text;
-	int64_t start = clock_mono_ms();
+	const struct mval *result, *text;
 	struct mdoc *doc;
 	const char *s;
 	size_t len;
+	int rc;
 
 	if (argc > 0)
 		usage(stderr, ZC_EXIT_USAGE);
-	ctl_connect();
-	ctl_send("metrics", NULL, -1, 0, NULL);
-	doc = ctl_recv(start, timeout_ms > 0 ? timeout_ms : REQUEST_TIMEOUT_MS);
-	root = mdoc_root(doc);
-	if (!answer_ok(root)) {
-		int rc = print_error(root, NULL);
-
-		mdoc_free(doc);
+	if ((result = ctl_request("metrics", NULL, &doc, &rc)) == NULL)
 		return rc;
-	}
-	result = mval_get(root, "result");
-	text = result != NULL ? mval_get(result, "text") : NULL;
+	text = mval_get(result, "text");
 	if (text == NULL || (s = mval_str(text, &len)) == NULL)
 		die(ZC_EXIT_PROTOCOL, "metrics answer without a text");
 	if (json) {
@@ -791,17 +773,17 @@ cmd_events(int argc, char **argv)
 }
 
 /*
- * Send cmd about one zone and wait for the answer: its result, a map, with
- * *doc to free; or NULL with *rc the exit code when the daemon refused.
+ * Send cmd (about zone, unless NULL) and wait for the answer: its result,
+ * a map, with *doc to free; or NULL with *rc the exit code when the daemon
+ * refused.
  */
 static const struct mval *
-ctl_zone_request(const char *cmd, const char *zone, struct mdoc **doc,
-    int *rc)
+ctl_request(const char *cmd, const char *zone, struct mdoc **doc, int *rc)
 {
 	const struct mval *root, *res;
 	int64_t start = clock_mono_ms();
 
-	if (!config_zone_name_valid(zone))
+	if (zone != NULL && !config_zone_name_valid(zone))
 		die(ZC_EXIT_UNKNOWN_ZONE, "unknown zone: %s (not a valid zone "
 		    "name)", zone);
 	ctl_connect();
@@ -830,7 +812,7 @@ cmd_diagnose(int argc, char **argv)
 
 	if (argc != 1)
 		usage(stderr, ZC_EXIT_USAGE);
-	if ((d = ctl_zone_request("diagnose", argv[0], &doc, &rc)) == NULL)
+	if ((d = ctl_request("diagnose", argv[0], &doc, &rc)) == NULL)
 		return rc;
 	if (json) {
 		json_print(stdout, d);
@@ -938,7 +920,7 @@ cmd_health(int argc, char **argv)
 
 	if (argc != 1)
 		usage(stderr, ZC_EXIT_USAGE);
-	if ((res = ctl_zone_request("health", argv[0], &doc, &rc)) == NULL)
+	if ((res = ctl_request("health", argv[0], &doc, &rc)) == NULL)
 		return rc;
 	if ((okv = mval_get(res, "ok")) == NULL || mval_bool(okv, &ok) != 0)
 		die(ZC_EXIT_PROTOCOL, "health answer without ok");
