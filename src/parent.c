@@ -1128,6 +1128,7 @@ parent_adopt_orphan(struct zone_worker *zw, int sig, const char *how)
 	pid_t ppid;
 
 	zw->st.pid = 0;
+	reaper_kill_unexeced();
 	if (vm.pid == 0 || !proc_identity_matches(vm.pid, vm.start_time) ||
 	    proc_parent(vm.pid, &ppid) != 0 || ppid != getpid()) {
 		if (parent_find_unreported_vm(zw, &vm) != 0)

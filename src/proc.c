@@ -74,6 +74,26 @@ proc_parent(pid_t pid, pid_t *ppid)
 	return 0;
 }
 
+/* The name of pid (/proc/PID/comm, at most 15 bytes); -1 if it is gone. */
+int
+proc_comm(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if (len == 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 /* 1 if pid exists and started at start_time, 0 otherwise. */
 int
 proc_identity_matches(pid_t pid, uint64_t start_time)

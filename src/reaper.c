@@ -176,13 +176,14 @@ reaper_reap_now(pid_t pid, struct exit_info *ei)
 }
 
 /*
- * Send sig to every child without an owner: orphans of a VM that left its
- * process group and were reparented to us.  They are our unreaped children,
- * so their pids cannot have been reused.
+ * Send sig to every child without an owner whose name starts with prefix
+ * (any, for NULL).  They are our unreaped children, so their pids cannot
+ * have been reused.
  */
-void
-reaper_kill_strays(int sig)
+static void
+reaper_kill_unowned(int sig, const char *prefix, const char *what)
 {
+	char comm[32];
 	pid_t *pids;
 	size_t n, i;
 
@@ -191,12 +192,40 @@ reaper_kill_strays(int sig)
 	for (i = 0; i < n; i++) {
 		if (reaper_owns(pids[i]))
 			continue;
-		log_info("sending %s to stray process %ld", names_signal(sig),
+		if (prefix != NULL && (proc_comm(pids[i], comm,
+		    sizeof comm) != 0 || strncmp(comm, prefix,
+		    strlen(prefix)) != 0))
+			continue;
+		log_info("sending %s to %s %ld", names_signal(sig), what,
 		    (long)pids[i]);
 		if (kill(pids[i], sig) == -1 && errno != ESRCH)
 			log_warn("%s: kill %ld", __func__, (long)pids[i]);
 	}
 	free(pids);
+}
+
+/*
+ * Send sig to every child without an owner: orphans of a VM that left its
+ * process group and were reparented to us.
+ */
+void
+reaper_kill_strays(int sig)
+{
+	reaper_kill_unowned(sig, NULL, "stray process");
+}
+
+/*
+ * SIGKILL every child without an owner that a worker spawned but that has
+ * not exec'd yet.  A worker killed between clone and execve leaves such a
+ * child: it still bears the worker's name (WORKER_COMM_PREFIX) and not yet
+ * the marker a scan looks for, and would become a VM nobody knows.  Killed
+ * before it execs, it never runs the VM's code.
+ */
+void
+reaper_kill_unexeced(void)
+{
+	reaper_kill_unowned(SIGKILL, WORKER_COMM_PREFIX,
+	    "not yet executed spawn of a lost worker");
 }
 
 /* "exited with status 1" or "killed by signal 9 (SIGKILL)". */

@@ -74,7 +74,7 @@ worker_setup(const struct zone_config *zc, int fd)
 	pid_t parent = getppid();
 	char name[32];
 
-	snprintf(name, sizeof name, "zv:%s", zc->name);
+	snprintf(name, sizeof name, WORKER_COMM_PREFIX "%s", zc->name);
 	prctl(PR_SET_NAME, name);
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		log_warn("%s: PR_SET_PDEATHSIG", __func__);

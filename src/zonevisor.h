@@ -48,6 +48,7 @@
 #define ZC_EXIT_NO_TOOL_VM	12	/* lease: the zone has no [tool-vm] */
 
 #define KILL_GRACE_MS		5000	/* how long a SIGKILLed VM may take to die */
+#define WORKER_COMM_PREFIX	"zv:"	/* a worker's name: zv:ZONE */
 #define CONTROL_MAX_CLIENTS	256
 #define CONTROL_IDLE_MS		30000	/* a client silent this long is closed */
 #define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
@@ -273,6 +274,7 @@ int64_t clock_mono_ms(void);
 int proc_start_time(pid_t, uint64_t *);
 int proc_parent(pid_t, pid_t *);
 int proc_children(pid_t **, size_t *);
+int proc_comm(pid_t, char *, size_t);
 int proc_identity_matches(pid_t, uint64_t);
 
 /* spawn.c */
@@ -336,6 +338,7 @@ int reaper_owns(pid_t);
 void reaper_run(void);
 int reaper_reap_now(pid_t, struct exit_info *);
 void reaper_kill_strays(int);
+void reaper_kill_unexeced(void);
 void reaper_describe(const struct exit_info *, char *, size_t);
 
 /* peer.c */
