@@ -61,6 +61,7 @@ struct client {
 	uid_t			 uid;
 	pid_t			 pid;
 	int			 nwaits;
+	int			 nfollows;	/* events and logs follows */
 };
 TAILQ_HEAD(client_list, client);
 
@@ -119,6 +120,7 @@ static struct follower_list	 followers = TAILQ_HEAD_INITIALIZER(followers);
 static struct log_follower_list	 log_followers =
     TAILQ_HEAD_INITIALIZER(log_followers);
 static int			 nclients;
+static int			 nfollows;	/* of every client */
 
 static int control_bind(const char *);
 static void control_accept_cb(struct ev_loop *, ev_io *, int);
@@ -162,6 +164,7 @@ static void control_logs_pump(struct log_follower *);
 static void control_logs_stat_cb(struct ev_loop *, ev_stat *, int);
 static void control_logs_again_cb(struct ev_loop *, ev_timer *, int);
 static void control_log_follower_free(struct log_follower *);
+static int control_follow_allowed(struct client *, const struct reqid *);
 static void control_wait_done(struct wait *, struct msgw *);
 static void control_health(struct client *, const struct reqid *,
     const struct mval *);
@@ -532,6 +535,7 @@ control_client_free(struct client *c)
 	ev_timer_stop(control_loop, &c->idle);
 	TAILQ_REMOVE(&clients, c, entry);
 	nclients--;
+	nfollows -= c->nfollows;
 	peer_free(c->peer);
 	free(c);
 }
@@ -875,6 +879,30 @@ control_send_events(struct client *c, const struct reqid *id,
 }
 
 /*
+ * Whether c may follow one more log: each follow holds a descriptor, a
+ * buffer and a watch, and is never closed for being idle, so they are
+ * bounded per connection and in all.  Answers the refusal itself.
+ */
+static int
+control_follow_allowed(struct client *c, const struct reqid *id)
+{
+	if (c->nwaits >= CONTROL_MAX_WAITS ||
+	    c->nfollows >= CONTROL_MAX_FOLLOWS_PER_CLIENT) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many follows on one connection (at most %d)",
+		    CONTROL_MAX_FOLLOWS_PER_CLIENT);
+		return 0;
+	}
+	if (nfollows >= CONTROL_MAX_FOLLOWS) {
+		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
+		    "too many follows (at most %d in all)",
+		    CONTROL_MAX_FOLLOWS);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * events zone [args.n] [args.follow]: the last n records (all without n);
  * following, the last n (10 without n) and then each record as it comes.
  */
@@ -904,11 +932,8 @@ control_events(struct client *c, const struct reqid *id,
 		events_free(&l);
 		return;
 	}
-	if (c->nwaits >= CONTROL_MAX_WAITS) {
-		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
-		    "too many follows on one connection");
+	if (!control_follow_allowed(c, id))
 		return;
-	}
 	f = xcalloc(1, sizeof *f);
 	f->c = c;
 	control_reqid_copy(&f->id, id);
@@ -919,6 +944,8 @@ control_events(struct client *c, const struct reqid *id,
 	events_free(&l);
 	TAILQ_INSERT_TAIL(&followers, f, entry);
 	c->nwaits++;
+	c->nfollows++;
+	nfollows++;
 }
 
 /* Answer with a batch of console lines: {lines, truncated, problems}. */
@@ -971,11 +998,8 @@ control_logs(struct client *c, const struct reqid *id,
 		logs_free(&l);
 		return;
 	}
-	if (c->nwaits >= CONTROL_MAX_WAITS) {
-		control_error(c, id, names_ctl_error(CTLERR_BAD_REQUEST),
-		    "too many follows on one connection");
+	if (!control_follow_allowed(c, id))
 		return;
-	}
 	lf = xcalloc(1, sizeof *lf);
 	lf->c = c;
 	control_reqid_copy(&lf->id, id);
@@ -990,6 +1014,8 @@ control_logs(struct client *c, const struct reqid *id,
 	lf->again.data = lf;
 	TAILQ_INSERT_TAIL(&log_followers, lf, entry);
 	c->nwaits++;
+	c->nfollows++;
+	nfollows++;
 	/* Written between the read and the watch's first stat. */
 	control_logs_pump(lf);
 }

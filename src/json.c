@@ -27,7 +27,6 @@ struct jbuf {
 
 #define JB_FLUSH	65536	/* bytes held before they go to out */
 
-static size_t utf8_len(const unsigned char *, size_t);
 static void jb_grow(struct jbuf *, size_t);
 static void jb_str(struct jbuf *, const char *, size_t);
 static void jb_int(struct jbuf *, int64_t);
@@ -36,40 +35,6 @@ static void jb_value(struct jbuf *, const struct mval *);
 static int jb_raw(struct jbuf *, const char *, size_t, size_t *, int);
 
 #define JB_LIT(b, s)	jb_put((b), (s), sizeof (s) - 1)
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t
-utf8_len(const unsigned char *s, size_t left)
-{
-	size_t n, i;
-	unsigned int cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n > left)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
 
 /* Bytes that go into a JSON string as they are: printable ASCII but " and \. */
 static const unsigned char jb_plain[256] = {

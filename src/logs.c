@@ -311,7 +311,7 @@ logs_pack(struct msgw *w, const struct log_lines *l)
 	msgw_key(w, "lines");
 	msgw_array_begin(w);
 	for (i = 0; i < l->n; i++)
-		msgw_strn(w, l->v[i].s, l->v[i].len);
+		msgw_utf8(w, l->v[i].s, l->v[i].len);
 	msgw_array_end(w);
 	msgw_key(w, "truncated");
 	msgw_bool(w, l->truncated);

@@ -10,7 +10,8 @@
  * zone: at most MHTTP_MAX_CLIENTS connections at once (the next ones get
  * 503 and are closed), a request must arrive whole within
  * MHTTP_READ_TIMEOUT, an answer is written without blocking and dropped if
- * the client takes none of it for MHTTP_WRITE_TIMEOUT, and the lingering
+ * the client takes none of it for MHTTP_WRITE_TIMEOUT or not all of it
+ * within MHTTP_WRITE_MAX, and the lingering
  * close that lets the client read an answer before the connection goes is
  * bounded in time and bytes.  Requests within MHTTP_FRESH_MS of each other
  * share one text, so a flood of them costs one build per MHTTP_FRESH_MS.
@@ -39,6 +40,7 @@
 #define MHTTP_REQUEST_MAX	8192	/* bytes of request line and headers */
 #define MHTTP_READ_TIMEOUT	10.	/* s for the whole request */
 #define MHTTP_WRITE_TIMEOUT	10.	/* s without progress writing */
+#define MHTTP_WRITE_MAX		30.	/* s to write a whole answer */
 #define MHTTP_LINGER		2.	/* s reading after the answer */
 #define MHTTP_LINGER_MAX	65536	/* bytes read after the answer */
 #define MHTTP_ACCEPT_PAUSE	0.1	/* s between accepts out of fds */
@@ -60,6 +62,7 @@ struct hclient {
 	size_t			 outlen;
 	size_t			 outoff;	/* written so far */
 	size_t			 drained;	/* read while lingering */
+	ev_tstamp		 write_end;	/* the answer is out by then */
 };
 TAILQ_HEAD(hclient_list, hclient);
 
@@ -480,7 +483,12 @@ mhttp_answer(struct hclient *c, int status, const char *reason,
 	memcpy(c->out + n, body, blen);
 	c->outoff = 0;
 	c->phase = HC_WRITE;
-	/* A write timeout, renewed by each bit of progress. */
+	/*
+	 * A write timeout, renewed by each bit of progress, and a deadline
+	 * for the whole answer: a reader that takes a few bytes now and then
+	 * would otherwise hold one of the few slots for ever.
+	 */
+	c->write_end = ev_now(mhttp_loop) + MHTTP_WRITE_MAX;
 	ev_timer_stop(mhttp_loop, &c->timer);
 	ev_timer_set(&c->timer, 0., MHTTP_WRITE_TIMEOUT);
 	ev_timer_again(mhttp_loop, &c->timer);
@@ -506,6 +514,12 @@ mhttp_write(struct hclient *c)
 	ssize_t n;
 
 	while (c->outoff < c->outlen) {
+		if (ev_now(mhttp_loop) >= c->write_end) {
+			log_debug("metrics: closing a client that took over "
+			    "%.0fs to read the answer", MHTTP_WRITE_MAX);
+			mhttp_free(c);
+			return;
+		}
 		n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
 		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1 && errno == EINTR)

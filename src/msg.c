@@ -271,6 +271,75 @@ msgw_str_array(struct msgw *w, char *const *v, size_t n)
 	msgw_array_end(w);
 }
 
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+size_t
+utf8_len(const unsigned char *s, size_t left)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 4;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n > left)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * Add bytes of unknown encoding (a VM's console output) as a string, each
+ * byte that is not part of valid UTF-8 replaced by U+FFFD, so that a client
+ * that decodes strings strictly can read it.
+ */
+void
+msgw_utf8(struct msgw *w, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, n, out = 0;
+	char *copy, *o;
+
+	for (i = 0; i < len; i += n)
+		if ((n = utf8_len(u + i, len - i)) == 0)
+			break;
+	if (i == len) {
+		msgw_strn(w, s, len);
+		return;
+	}
+	o = copy = xmalloc(len * 3);	/* each byte at most U+FFFD's 3 */
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_len(u + i, len - i)) == 0) {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(o, s + i, n);
+			o += n;
+		}
+	}
+	out = (size_t)(o - copy);
+	msgw_strn(w, copy, out);
+	free(copy);
+}
+
 /* Add a string of known length. */
 void
 msgw_strn(struct msgw *w, const char *s, size_t len)

@@ -110,11 +110,17 @@ notify_send(const char *fmt, ...)
 	if ((size_t)n >= sizeof msg)
 		n = sizeof msg - 1;
 	if (notify_fd == -1 &&
-	    (notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+	    (notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1) {
 		log_warn("%s: socket", __func__);
 		return;
 	}
-	if (sendto(notify_fd, msg, (size_t)n, MSG_NOSIGNAL,
+	/*
+	 * Never wait: a service manager that does not read its socket (its
+	 * queue full) must not stop the event loop.  A notification it
+	 * cannot take is dropped; STATUS and WATCHDOG come again.
+	 */
+	if (sendto(notify_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT,
 	    (struct sockaddr *)&notify_addr, notify_addrlen) == -1)
 		log_debug("%s: sendto NOTIFY_SOCKET: %s", __func__,
 		    strerror(errno));

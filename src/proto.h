@@ -469,6 +469,8 @@ void msgw_double(struct msgw *, double);
 void msgw_str(struct msgw *, const char *);		/* NULL packs nil */
 void msgw_strn(struct msgw *, const char *, size_t);
 void msgw_str_array(struct msgw *, char *const *, size_t);
+void msgw_utf8(struct msgw *, const char *, size_t);	/* U+FFFD for bad bytes */
+size_t utf8_len(const unsigned char *, size_t);	/* valid sequence at s, or 0 */
 /* A string literal, a key most often: its length is known when compiled. */
 #define msgw_key(w, lit)	msgw_strn((w), "" lit, sizeof(lit) - 1)
 void msgw_raw(struct msgw *, const void *, size_t);

@@ -104,11 +104,14 @@ service_ready_max_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	service_ready();
 }
 
-/* A reload begins (not a dry run). */
+/*
+ * A reload begins (not a dry run).  Before the first READY=1 there is
+ * nothing to announce: readiness comes once every zone is launched.
+ */
 void
 service_reloading(void)
 {
-	if (service_loop != NULL)
+	if (service_loop != NULL && service_ready_sent)
 		notify_reloading();
 }
 
@@ -118,7 +121,7 @@ service_reloaded(int ok)
 {
 	char status[256];
 
-	if (service_loop == NULL)
+	if (service_loop == NULL || !service_ready_sent)
 		return;
 	service_status_line(status, sizeof status);
 	snprintf(service_last_status, sizeof service_last_status, "%s",
@@ -133,6 +136,7 @@ service_stopping(void)
 {
 	if (service_loop == NULL)
 		return;
+	service_ready_sent = 1;	/* a worker greeting now is no readiness */
 	ev_timer_stop(service_loop, &service_status);
 	ev_timer_stop(service_loop, &service_ready_max);
 	notify_send("STOPPING=1\nSTATUS=stopping every zone\n");

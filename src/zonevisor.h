@@ -51,6 +51,8 @@
 #define WORKER_COMM_PREFIX	"zv:"	/* a worker's name: zv:ZONE */
 #define CONTROL_MAX_CLIENTS	256
 #define CONTROL_IDLE_MS		30000	/* a client silent this long is closed */
+#define CONTROL_MAX_FOLLOWS_PER_CLIENT 16	/* events -f and logs -f */
+#define CONTROL_MAX_FOLLOWS	256	/* of every client together */
 #define CONTROL_MAX_OUTPUT	(16 * 1024 * 1024)
 
 #ifndef SYSCONFDIR

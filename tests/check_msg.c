@@ -899,6 +899,46 @@ START_TEST(test_msg_parse_refuses_invalid_type_byte)
 }
 END_TEST
 
+/* The string msgw_utf8 packs from in, compared with want. */
+static void
+check_utf8(const char *in, size_t inlen, const char *want)
+{
+	struct msgw *w = msgw_new();
+	const unsigned char *p;
+	const struct mval *v;
+	const char *cause = NULL, *s;
+	struct mdoc *d;
+	size_t len, slen;
+
+	msgw_utf8(w, in, inlen);
+	p = payload(w, &len);
+	d = mdoc_parse(p, len, &cause);
+	ck_assert_msg(d != NULL, "refused: %s", cause);
+	v = mdoc_root(d);
+	ck_assert_int_eq(mval_kind(v), MV_STR);
+	s = mval_str(v, &slen);
+	ck_assert_uint_eq(slen, strlen(want));
+	ck_assert_mem_eq(s, want, slen);
+	mdoc_free(d);
+	msgw_free(w);
+}
+
+/* Console bytes reach clients as valid UTF-8: bad bytes become U+FFFD. */
+START_TEST(test_msg_utf8_replaces_invalid_bytes)
+{
+	check_utf8("plain ascii", 11, "plain ascii");
+	check_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14,
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	check_utf8("a\xff" "b", 3, "a\xef\xbf\xbd" "b");
+	/* a sequence cut short, an overlong form and a surrogate */
+	check_utf8("x\xe2\x82", 3, "x\xef\xbf\xbd\xef\xbf\xbd");
+	check_utf8("\xc0\xaf", 2, "\xef\xbf\xbd\xef\xbf\xbd");
+	check_utf8("\xed\xa0\x80", 3,
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	check_utf8("", 0, "");
+}
+END_TEST
+
 START_TEST(test_msg_parse_depth_limit)
 {
 	unsigned char buf[MSG_MAX_DEPTH + 2];
@@ -1901,6 +1941,7 @@ msg_suite(void)
 	tcase_add_test(tc, test_msg_parse_refuses_trailing_bytes);
 	tcase_add_test(tc, test_msg_parse_refuses_invalid_type_byte);
 	tcase_add_test(tc, test_msg_parse_depth_limit);
+	tcase_add_test(tc, test_msg_utf8_replaces_invalid_bytes);
 	tcase_add_test(tc, test_msg_parse_refuses_forged_counts);
 	tcase_add_test(tc, test_msg_check_accepts_every_type);
 	tcase_add_loop_test(tc, test_msg_unpack_accepts_bases, 0,

@@ -439,6 +439,20 @@ def main():
     check(ans["id"] == vid and ans["ok"], "a request on a following connection is answered")
     f.close()
 
+    # At most 16 follows on one connection (events and logs together).
+    f = Client(path)
+    ids = [f.request("logs" if i % 2 else "events", zone="alpha",
+                     args={"n": 0, "follow": True}) for i in range(17)]
+    firsts = {}
+    while len(firsts) < 17:
+        ans = f.recv()
+        firsts.setdefault(ans["id"], ans)
+    check(all(firsts[i]["ok"] for i in ids[:16]), "16 follows on one connection")
+    err(firsts[ids[16]], "bad-request", "a 17th follow on one connection")
+    check("at most 16" in firsts[ids[16]]["error"]["message"],
+          "the refusal names the bound: %r" % firsts[ids[16]]["error"])
+    f.close()
+
     # lease: list of a zone without [tool-vm] is ok and empty; acquire is refused
     res = ok(c.call("lease", zone="alpha", args={"op": "list"}), "lease list alpha")
     check(res == {"leases": [], "slots": []}, "lease list alpha: %r" % res)
