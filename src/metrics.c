@@ -36,6 +36,7 @@ static void mt_family(struct mtext *, const char *, const char *,
     const char *);
 static void mt_zone_sample(struct mtext *, const char *,
     const struct zone_worker *, const char *, const char *, const char *);
+static const char *ms_seconds(char *, size_t, int64_t);
 static void mt_seconds(struct mtext *, int64_t);
 static int metrics_vm_up(const struct zone_status *);
 static int metrics_probe_result(const struct zone_worker *);
@@ -138,14 +139,24 @@ mt_zone_sample(struct mtext *t, const char *name, const struct zone_worker *zw,
 	mt_printf(t, "} %s\n", value);
 }
 
+/* Milliseconds (0 if negative) as seconds with three decimals, in buf. */
+static const char *
+ms_seconds(char *buf, size_t len, int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	snprintf(buf, len, "%lld.%03lld", (long long)(ms / 1000),
+	    (long long)(ms % 1000));
+	return buf;
+}
+
 /* Milliseconds as seconds with three decimals, and a newline. */
 static void
 mt_seconds(struct mtext *t, int64_t ms)
 {
-	if (ms < 0)
-		ms = 0;
-	mt_printf(t, "%lld.%03lld\n", (long long)(ms / 1000),
-	    (long long)(ms % 1000));
+	char num[32];
+
+	mt_printf(t, "%s\n", ms_seconds(num, sizeof num, ms));
 }
 
 /* 1 if the zone's VM runs (healthy or degraded), as status says it. */
@@ -258,11 +269,7 @@ metrics_zones(struct mtext *t, const struct metrics_view *v)
 	    "When the zone entered its current state, in seconds since the "
 	    "epoch.");
 	for (i = 0; i < v->nzones; i++) {
-		int64_t ms = v->zones[i]->st.since_ms;
-
-		snprintf(num, sizeof num, "%lld.%03lld",
-		    (long long)(ms > 0 ? ms / 1000 : 0),
-		    (long long)(ms > 0 ? ms % 1000 : 0));
+		ms_seconds(num, sizeof num, v->zones[i]->st.since_ms);
 		mt_zone_sample(t,
 		    "zonevisor_zone_state_since_timestamp_seconds",
 		    v->zones[i], NULL, NULL, num);
@@ -274,10 +281,7 @@ metrics_zones(struct mtext *t, const struct metrics_view *v)
 		int64_t ms = st->pid != 0 && st->booted_at_ms != 0 ?
 		    v->now_ms - st->booted_at_ms : 0;
 
-		if (ms < 0)
-			ms = 0;
-		snprintf(num, sizeof num, "%lld.%03lld", (long long)(ms / 1000),
-		    (long long)(ms % 1000));
+		ms_seconds(num, sizeof num, ms);
 		mt_zone_sample(t, "zonevisor_zone_vm_uptime_seconds",
 		    v->zones[i], NULL, NULL, num);
 	}
@@ -380,10 +384,7 @@ metrics_zones_probe(struct mtext *t, const struct metrics_view *v)
 
 		if (!metrics_probe_result(v->zones[i]))
 			continue;
-		if (ms < 0)
-			ms = 0;
-		snprintf(num, sizeof num, "%lld.%03lld", (long long)(ms / 1000),
-		    (long long)(ms % 1000));
+		ms_seconds(num, sizeof num, ms);
 		mt_zone_sample(t, "zonevisor_zone_probe_latency_seconds",
 		    v->zones[i], NULL, NULL, num);
 	}
