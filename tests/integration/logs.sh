@@ -22,7 +22,10 @@ wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start"
 log=$T/state/zones/alpha/console.log
 # Each start writes 102 lines (6438 bytes) at once; with max_size 4K the
 # next start's output rotates the file: three starts, three files.
-spews() { [ "$(cat "$log" "$log".* 2>/dev/null | grep -c spew)" -eq "$1" ]; }
+# Oldest file first: a rotation while cat reads moves lines into a file
+# already read (counted short, and looked at again), never into one still
+# to read (counted twice, and taken for the next start's output).
+spews() { [ "$(cat "$log".2 "$log".1 "$log" 2>/dev/null | grep -c spew)" -eq "$1" ]; }
 wait_for "alpha's output" 10 spews 100 || fail "alpha's output is missing"
 for i in 2 3; do
 	expect_rc 0 zc restart alpha
