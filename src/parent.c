@@ -349,6 +349,7 @@ parent_zone_op(struct zone_worker *zw, int op, int trigger, int64_t timeout_ms,
 	    trigger == TRIG_CREDENTIALS_REFRESH) && op != OP_RESET) {
 		recovery_on_operator(&zw->rec);
 		zw->rec_op[0] = '\0';
+		zw->ctl_op[0] = '\0';
 		parent_recovery_arm(zw);
 	}
 	memset(&m, 0, sizeof m);
@@ -609,6 +610,9 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 			    sizeof op_id, &cause) != 0)
 				log_warnx("zone %s: autostart: %s", zw->zc->name,
 				    cause);
+			else
+				snprintf(zw->ctl_op, sizeof zw->ctl_op, "%s",
+				    op_id);
 		}
 		service_check_ready();
 		break;
@@ -635,6 +639,19 @@ parent_dispatch_worker(struct peer *p, const struct mdoc *doc, void *arg)
 				parent_recovery_failure(zw, zw->rec.kind,
 				    parent_source(NULL) ^ (uint64_t)clock_mono_ms(),
 				    done.message);
+		} else if (zw->ctl_op[0] != '\0' &&
+		    strcmp(done.op_id, zw->ctl_op) == 0) {
+			/*
+			 * A start of the supervisor's own (boot autostart, a
+			 * reload's start) failed: nobody was told, so the
+			 * policy recovers the eligible failure (DESIGN §5).
+			 */
+			zw->ctl_op[0] = '\0';
+			if (!done.ok && parent_recovery_wanted(zw,
+			    RK_COLD_START))
+				parent_recovery_failure(zw, RK_COLD_START,
+				    parent_source(NULL) ^
+				    (uint64_t)clock_mono_ms(), done.message);
 		}
 		break;
 	case MSG_ZONE_RECORDED:
@@ -1032,6 +1049,7 @@ parent_worker_exited(pid_t pid, const struct exit_info *ei, void *arg)
 	parent_leases_reset(zw);
 	control_zone_lost(zw->zc->name, "the zone's worker exited");
 	zw->rec_op[0] = '\0';
+	zw->ctl_op[0] = '\0';
 	memset(&zw->armed, 0, sizeof zw->armed);
 	if (shutting_down) {
 		if (ei->code != 0)
@@ -1088,8 +1106,8 @@ parent_stays_stopped(struct zone_worker *zw)
  * A VM of zw's zone that its worker spawned but died before reporting (a
  * worker killed between the spawn and its next status): reparented to us,
  * it carries the zone's marker.  0 with its identity in vm if one is alive.
- * A process still between clone and exec carries no marker yet; that
- * window is a few microseconds of a worker's life.
+ * A process still between clone and exec carries no marker yet: it bears
+ * the worker's name, and reaper_kill_unexeced() has killed it already.
  */
 static int
 parent_find_unreported_vm(struct zone_worker *zw, struct vm_ident *vm)
@@ -1601,6 +1619,7 @@ parent_retire(struct zone_worker *zw, const struct zone_config *next)
 	zw->autostart = 0;
 	zw->lost = 0;
 	zw->rec_op[0] = '\0';
+	zw->ctl_op[0] = '\0';
 	ev_timer_stop(parent_loop, &zw->respawn_timer);
 	parent_recovery_arm(zw);	/* disarms the worker, stops the timer */
 	log_info("zone %s: %s by the reload; stopping its worker",
@@ -1697,6 +1716,8 @@ parent_reload_fork(struct zone_worker *zw, int run)
 		parent_fork_failed(zw);
 		return;
 	}
+	if (run)
+		snprintf(zw->ctl_op, sizeof zw->ctl_op, "%s", start.op_id);
 	reaper_add(zw->pid, &parent_worker_reaper, zw);
 	log_debug("zone %s: forked worker pid %ld", zw->zc->name,
 	    (long)zw->pid);
@@ -2199,8 +2220,11 @@ parent_fork_all(void)
 		if (parent_fork_worker(zw, zw->initial ? &zw->st : NULL, kind,
 		    kind != -1 ? &start : NULL) != 0)
 			zw->pid = 0;	/* a later worker starts it on hello */
-		else if (kind != -1)
+		else if (kind != -1) {
 			zw->autostart = 0;
+			snprintf(zw->ctl_op, sizeof zw->ctl_op, "%s",
+			    start.op_id);
+		}
 	}
 	for (i = 0; i < nworkers; i++) {
 		struct zone_worker *zw = workers[i];

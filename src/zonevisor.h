@@ -777,6 +777,9 @@ struct zone_worker {
 	struct recovery			 rec;		/* the recovery policy */
 	ev_timer			 rec_timer;
 	char				 rec_op[OP_ID_MAX]; /* its operation in flight */
+	char				 ctl_op[OP_ID_MAX]; /* a start of the
+							   supervisor's own
+							   (boot, reload) */
 	uint64_t			 failure;	/* the failure it answers */
 	int				 lost;		/* recover once the new worker greets */
 	struct msg_zone_arm		 armed;		/* what the worker is armed with */

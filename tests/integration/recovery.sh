@@ -3,7 +3,9 @@
 # that fails before stable_after, up to restart_delay_max; after
 # max_failed_recoveries in a row the zone is suspended (recorded once, no
 # more attempts) until zonectl reset or start lifts it; a stable run starts
-# the count afresh; a crash loop ends suspended too; never two VMs.
+# the count afresh; a crash loop ends suspended too; a zone whose start at
+# boot failed (nobody was told) is recovered like any eligible failure;
+# never two VMs.
 . "$ZV_SRCDIR/tests/integration/lib.sh"
 
 write_config
@@ -12,9 +14,21 @@ zone alpha "$(fake alpha)" "" "[recovery]" "restart_delay = 300ms" \
     "suspend_for = 1h"
 zone beta "$(fake beta --exit-after 0)" "" "[recovery]" "restart_delay = 100ms" \
     "stable_after = 2s" "max_failed_recoveries = 3" "suspend_for = 1h"
+zone late "$(fake late)" "cwd = $T/later" "[recovery]" "restart_delay = 200ms" \
+    "restart_delay_max = 400ms"
 start_daemon
 wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start"
-watch_vms alpha beta
+watch_vms alpha beta late
+
+# late's autostart fails (its working directory is missing); once the
+# directory exists, the policy's next cold start brings it up.
+wait_for "late's start to fail" 10 sh -c "grep -q 'zone late: operation .* failed: vm-spawn-failed' '$T/daemon.log'" ||
+    fail "late is $(zfield late state)"
+mkdir "$T/later"
+wait_for "late recovered" 10 state_is late running ||
+    fail "late's failed autostart was not recovered: $(zfield late state), recovery $(zfield late recovery)"
+zc --json events late | grep '"kind":"operation-finished"' | tail -n 1 | grep -q '"auto-recovery"' ||
+    fail "late did not come up by auto-recovery: $(zc events late | tail -n 5)"
 
 # The time from SIGKILL to the next start of alpha's VM, in ms.
 starts() { wc -l < "$T/alpha.starts"; }
