@@ -7,7 +7,7 @@
 write_config
 zone alpha "$(fake alpha)" "ingress_port = 47001"
 zone beta "$(fake beta)" "autostart = no"
-zone gamma "/nonexistent/gateway-vm"
+zone gamma "/nonexistent/gateway-vm" "${manual[@]}"
 start_daemon
 wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start"
 wait_for "gamma failed" 10 state_is gamma failed || fail "gamma is $(zfield gamma state)"
