@@ -15,13 +15,16 @@ else
 	write_config
 fi
 zone alpha "$(fake alpha --print hello-logs --spew 6400)" "" "[log]" \
-    "max_size = 4K" "keep = 2"
+    "max_size = 8K" "keep = 2"
 zone beta "$(fake beta)" "autostart = no"
 start_daemon
 wait_for "alpha running" 10 state_is alpha running || fail "alpha did not start"
 log=$T/state/zones/alpha/console.log
-# Each start writes 102 lines (6438 bytes) at once; with max_size 4K the
-# next start's output rotates the file: three starts, three files.
+# Each start writes 102 lines (6438 bytes), which reach the worker in one
+# piece or several; one start's output fits in max_size 8K, two do not, so
+# whatever the pieces the next start's output rotates the file, and only
+# then: three starts, three files.  (With 4K, a start whose output came in
+# two pieces rotated twice, and keep = 2 dropped the first start's lines.)
 # Oldest file first: a rotation while cat reads moves lines into a file
 # already read (counted short, and looked at again), never into one still
 # to read (counted twice, and taken for the next start's output).
@@ -84,7 +87,20 @@ grep -qx "follow-2a-2b" "$T/follow.out" || fail "a line split by the rotation: $
 : > "$log"			# keep = 0 truncates instead
 echo "follow-4" >> "$log"
 wait_for "follow-4" 5 grep -qx follow-4 "$T/follow.out" || fail "logs -f missed the truncation: $(cat "$T/follow.out")"
-# The VM's own output, through a restart.
+# The VM's own output, through a restart.  The renames and the truncation
+# above were the test's, not the worker's: tell it, as an external rotation
+# tool would (SIGUSR1), so that it writes to the file followed.
+kill -USR1 "$DAEMON_PID"
+reopened() {
+	local f w i
+	w=$(zfield alpha worker_pid)
+	i=$(stat -c %i "$log")
+	for f in /proc/"$w"/fd/*; do
+		[ "$(stat -L -c %i "$f" 2>/dev/null)" = "$i" ] && return 0
+	done
+	return 1
+}
+wait_for "the worker to reopen the console log" 5 reopened || fail "SIGUSR1 did not reopen the console log"
 expect_rc 0 zc restart alpha
 wait_for "the restarted VM's output" 5 sh -c "[ \$(grep -c 'stdout: hello-logs' '$T/follow.out') -ge 1 ]" ||
     fail "logs -f missed the VM's output: $(tail -n 3 "$T/follow.out")"
