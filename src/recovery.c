@@ -202,7 +202,12 @@ recovery_on_operator(struct recovery *r)
 	r->budget[RK_RESTART].consecutive = 0;
 }
 
-/* zonectl reset: lift a suspension and forget failures; 0 if none. */
+/*
+ * zonectl reset: lift a suspension and forget failures; 0 if there are
+ * none, and then nothing changes: a recovery already scheduled for a first
+ * failure stays scheduled (a refused reset cancelled it, and the zone was
+ * left down for good).
+ */
 int
 recovery_reset(struct recovery *r)
 {
@@ -210,7 +215,8 @@ recovery_reset(struct recovery *r)
 	    r->budget[RK_COLD_START].consecutive > 0 ||
 	    r->budget[RK_RESTART].consecutive > 0;
 
-	recovery_on_operator(r);
+	if (had)
+		recovery_on_operator(r);
 	return had;
 }
 

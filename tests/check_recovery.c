@@ -948,6 +948,18 @@ START_TEST(test_recovery_reset_reports)
 	ck_assert_int_eq(recovery_reset(&r), 0);
 	dec = recovery_on_failure(&r, now, RK_COLD_START, ++src, 0);
 	expect_scheduled(&r, dec, now, 100, RK_COLD_START, "after reset");
+
+	/*
+	 * A first failure's recovery, scheduled: nothing to reset, and the
+	 * reset leaves it scheduled, due when it was.
+	 */
+	recovery_init(&r, &p, 7);
+	now = T0;
+	dec = recovery_on_failure(&r, now, RK_COLD_START, ++src, 0);
+	expect_scheduled(&r, dec, now, 100, RK_COLD_START, "first failure");
+	ck_assert_int_eq(recovery_reset(&r), 0);
+	ck_assert_int_eq(r.state, RS_SCHEDULED);
+	ck_assert_int_eq(recovery_next(&r), now + dec.delay_ms);
 }
 END_TEST
 

@@ -34,6 +34,11 @@ grep -q "escalat" "$T/daemon.log" || fail "the worker did not escalate"
 next=$(json "z['alpha']['recovery']['next_attempt_in_ms']")
 [ "$next" -gt 3000000 ] && [ "$next" -le 3960000 ] || fail "next attempt in $next ms, expected about 1h"
 zc --json events -n 3 alpha | grep -q '"kind":"recovery-scheduled"' || fail "recovery-scheduled not recorded"
+# A reset with nothing to reset (no failed recovery yet) changes nothing:
+# the recovery stays scheduled (it used to be cancelled, leaving the zone
+# down for good; found by the soak).
+expect_rc 8 zc reset alpha
+[ "$(json "z['alpha']['recovery']['state']")" = scheduled ] || fail "a refused reset changed the recovery: $(zfield alpha recovery)"
 state_is alpha failed || fail "alpha left failed on its own: $(zfield alpha state)"
 expect_rc 0 zc start alpha
 new=$(zfield alpha pid)
