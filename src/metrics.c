@@ -37,6 +37,8 @@ static void mt_family(struct mtext *, const char *, const char *,
 static void mt_zone_sample(struct mtext *, const char *,
     const struct zone_worker *, const char *, const char *, const char *);
 static const char *ms_seconds(char *, size_t, int64_t);
+static void mt_zone_int(struct mtext *, const char *,
+    const struct zone_worker *, const char *, const char *, long long);
 static void mt_seconds(struct mtext *, int64_t);
 static int metrics_vm_up(const struct zone_status *);
 static int metrics_probe_result(const struct zone_worker *);
@@ -137,6 +139,17 @@ mt_zone_sample(struct mtext *t, const char *name, const struct zone_worker *zw,
 		mt_label(t, lvalue);
 	}
 	mt_printf(t, "} %s\n", value);
+}
+
+/* A sample of one zone whose value is an integer. */
+static void
+mt_zone_int(struct mtext *t, const char *name, const struct zone_worker *zw,
+    const char *label, const char *lvalue, long long value)
+{
+	char num[32];
+
+	snprintf(num, sizeof num, "%lld", value);
+	mt_zone_sample(t, name, zw, label, lvalue, num);
 }
 
 /* Milliseconds (0 if negative) as seconds with three decimals, in buf. */
@@ -288,12 +301,10 @@ metrics_zones(struct mtext *t, const struct metrics_view *v)
 	mt_family(t, "zonevisor_zone_restarts_total", "counter",
 	    "Gateway VMs replaced by a restart, cold start (automatic "
 	    "recoveries included) or credentials refresh.");
-	for (i = 0; i < v->nzones; i++) {
-		snprintf(num, sizeof num, "%lu",
-		    (unsigned long)v->zones[i]->st.restarts);
-		mt_zone_sample(t, "zonevisor_zone_restarts_total", v->zones[i],
-		    NULL, NULL, num);
-	}
+	for (i = 0; i < v->nzones; i++)
+		mt_zone_int(t, "zonevisor_zone_restarts_total",
+		    v->zones[i], NULL, NULL,
+		    (long long)v->zones[i]->st.restarts);
 	mt_family(t, "zonevisor_zone_persistence_degraded", "gauge",
 	    "1 while the zone's records cannot be written, 0 when they can.");
 	for (i = 0; i < v->nzones; i++)
@@ -302,12 +313,10 @@ metrics_zones(struct mtext *t, const struct metrics_view *v)
 		    v->zones[i]->st.persist_since_ms != 0 ? "1" : "0");
 	mt_family(t, "zonevisor_zone_records_lost_total", "counter",
 	    "Lifecycle records of the zone that could not be written.");
-	for (i = 0; i < v->nzones; i++) {
-		snprintf(num, sizeof num, "%lu",
-		    (unsigned long)v->zones[i]->st.records_lost);
-		mt_zone_sample(t, "zonevisor_zone_records_lost_total",
-		    v->zones[i], NULL, NULL, num);
-	}
+	for (i = 0; i < v->nzones; i++)
+		mt_zone_int(t, "zonevisor_zone_records_lost_total",
+		    v->zones[i], NULL, NULL,
+		    (long long)v->zones[i]->st.records_lost);
 }
 
 /* The recovery policy's families. */
@@ -317,7 +326,6 @@ metrics_zones_recovery(struct mtext *t, const struct metrics_view *v)
 	static const char *const kinds[RK__COUNT] = {
 		[RK_COLD_START] = "cold-start", [RK_RESTART] = "restart"
 	};
-	char num[32];
 	size_t i;
 	int k, s;
 
@@ -325,31 +333,23 @@ metrics_zones_recovery(struct mtext *t, const struct metrics_view *v)
 	    "Automatic recoveries that failed, by kind: cold-start (the VM "
 	    "died) or restart (the VM was unhealthy).");
 	for (i = 0; i < v->nzones; i++)
-		for (k = 0; k < RK__COUNT; k++) {
-			snprintf(num, sizeof num, "%lu",
-			    (unsigned long)v->zones[i]->rec.budget[k].failed);
-			mt_zone_sample(t,
-			    "zonevisor_zone_recovery_failures_total",
-			    v->zones[i], "kind", kinds[k], num);
-		}
+		for (k = 0; k < RK__COUNT; k++)
+			mt_zone_int(t, "zonevisor_zone_recovery_failures_total",
+			    v->zones[i], "kind", kinds[k],
+			    (long long)v->zones[i]->rec.budget[k].failed);
 	mt_family(t, "zonevisor_zone_recovery_consecutive_failures", "gauge",
 	    "Failed recoveries in a row, of the budget that has most.");
-	for (i = 0; i < v->nzones; i++) {
-		snprintf(num, sizeof num, "%d",
-		    recovery_consecutive(&v->zones[i]->rec));
-		mt_zone_sample(t,
-		    "zonevisor_zone_recovery_consecutive_failures",
-		    v->zones[i], NULL, NULL, num);
-	}
+	for (i = 0; i < v->nzones; i++)
+		mt_zone_int(t, "zonevisor_zone_recovery_consecutive_failures",
+		    v->zones[i], NULL, NULL,
+		    (long long)recovery_consecutive(&v->zones[i]->rec));
 	mt_family(t, "zonevisor_zone_recovery_suspensions_total", "counter",
 	    "Times the zone's recovery was suspended after "
 	    "max_failed_recoveries.");
-	for (i = 0; i < v->nzones; i++) {
-		snprintf(num, sizeof num, "%lu",
-		    (unsigned long)v->zones[i]->rec.suspensions);
-		mt_zone_sample(t, "zonevisor_zone_recovery_suspensions_total",
-		    v->zones[i], NULL, NULL, num);
-	}
+	for (i = 0; i < v->nzones; i++)
+		mt_zone_int(t, "zonevisor_zone_recovery_suspensions_total",
+		    v->zones[i], NULL, NULL,
+		    (long long)v->zones[i]->rec.suspensions);
 	mt_family(t, "zonevisor_zone_recovery_state", "gauge",
 	    "1 for the state of the zone's recovery policy, 0 for the others.");
 	for (i = 0; i < v->nzones; i++)
@@ -393,10 +393,9 @@ metrics_zones_probe(struct mtext *t, const struct metrics_view *v)
 	for (i = 0; i < v->nzones; i++) {
 		if (v->zones[i]->zc->health.probe == PROBE_NONE)
 			continue;
-		snprintf(num, sizeof num, "%d",
-		    v->zones[i]->st.health_failures);
-		mt_zone_sample(t, "zonevisor_zone_probe_consecutive_failures",
-		    v->zones[i], NULL, NULL, num);
+		mt_zone_int(t, "zonevisor_zone_probe_consecutive_failures",
+		    v->zones[i], NULL, NULL,
+		    (long long)v->zones[i]->st.health_failures);
 	}
 }
 
@@ -404,35 +403,29 @@ metrics_zones_probe(struct mtext *t, const struct metrics_view *v)
 static void
 metrics_zones_leases(struct mtext *t, const struct metrics_view *v)
 {
-	char num[32];
 	size_t i;
 
 	mt_family(t, "zonevisor_zone_leases", "gauge",
 	    "Tool VM leases holding a slot of the zone (in use).");
-	for (i = 0; i < v->nzones; i++) {
-		snprintf(num, sizeof num, "%zu",
-		    status_lease_count(v->zones[i], -1));
-		mt_zone_sample(t, "zonevisor_zone_leases", v->zones[i], NULL,
-		    NULL, num);
-	}
+	for (i = 0; i < v->nzones; i++)
+		mt_zone_int(t, "zonevisor_zone_leases",
+		    v->zones[i], NULL, NULL,
+		    (long long)status_lease_count(v->zones[i], -1));
 	mt_family(t, "zonevisor_zone_leases_quarantined", "gauge",
 	    "Tool VM leases whose VM survived SIGKILL and holds its slot.");
-	for (i = 0; i < v->nzones; i++) {
-		snprintf(num, sizeof num, "%zu",
-		    status_lease_count(v->zones[i], LS_QUARANTINED));
-		mt_zone_sample(t, "zonevisor_zone_leases_quarantined",
-		    v->zones[i], NULL, NULL, num);
-	}
+	for (i = 0; i < v->nzones; i++)
+		mt_zone_int(t, "zonevisor_zone_leases_quarantined",
+		    v->zones[i], NULL, NULL,
+		    (long long)status_lease_count(v->zones[i], LS_QUARANTINED));
 	mt_family(t, "zonevisor_zone_lease_slots", "gauge",
 	    "Tool VM slots of the zone (max_leases); absent without "
 	    "[tool-vm].");
 	for (i = 0; i < v->nzones; i++) {
 		if (v->zones[i]->zc->tool_vm.max_leases <= 0)
 			continue;
-		snprintf(num, sizeof num, "%d",
-		    v->zones[i]->zc->tool_vm.max_leases);
-		mt_zone_sample(t, "zonevisor_zone_lease_slots", v->zones[i],
-		    NULL, NULL, num);
+		mt_zone_int(t, "zonevisor_zone_lease_slots",
+		    v->zones[i], NULL, NULL,
+		    (long long)v->zones[i]->zc->tool_vm.max_leases);
 	}
 }
 

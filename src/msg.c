@@ -314,7 +314,7 @@ void
 msgw_utf8(struct msgw *w, const char *s, size_t len)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, n, out = 0;
+	size_t i, n;
 	char *copy, *o;
 
 	for (i = 0; i < len; i += n)
@@ -335,8 +335,7 @@ msgw_utf8(struct msgw *w, const char *s, size_t len)
 			o += n;
 		}
 	}
-	out = (size_t)(o - copy);
-	msgw_strn(w, copy, out);
+	msgw_strn(w, copy, (size_t)(o - copy));
 	free(copy);
 }
 
